@@ -1,0 +1,61 @@
+# The hub's commands. `make run` brings it up with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HUB_DB ?= hub
+export HUB_DB
+export DATABASE_URL ?= postgres://hub_app@127.0.0.1:5432/$(HUB_DB)
+export MIGRATION_DATABASE_URL ?= postgres://hub_owner@127.0.0.1:5432/$(HUB_DB)
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test lint format venv assets services db migrate seed bench clean db-roles
+
+run: venv assets services db seed  ## set up everything and start web, worker and beat
+	DEBUG=1 ./scripts/run.sh
+
+test: venv assets services db-roles  ## the whole suite against real PostgreSQL and Redis
+	./scripts/ensure_chromium.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
+		$(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format:
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+venv: $(BIN)/.installed
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q '.[dev]'
+	touch $@
+
+assets: node_modules/.installed
+node_modules/.installed: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+services:
+	./scripts/ensure_services.sh
+
+db-roles: services
+	./scripts/db_setup.sh
+
+db: db-roles migrate
+
+migrate: venv
+	DATABASE_URL=$(MIGRATION_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py migrate --noinput
+
+seed: venv
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles

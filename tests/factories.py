@@ -1,0 +1,89 @@
+"""factory_boy factories for the cast every test uses. All data is synthetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+
+from agencies.models import Agency, Area, User
+from concerns.models import Concern, Person, SubjectRecord
+from concerns.taxonomy import Category, ConsentStatus
+
+
+class AreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Area
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"area-{n}")
+    name = factory.Sequence(lambda n: f"Testshire {n}")
+    postcode_districts = factory.Sequence(lambda n: [f"ZW{n % 90 + 1}"])
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+        django_get_or_create = ("code",)
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"agency-{n}")
+    name = factory.Sequence(lambda n: f"Test Agency {n}")
+    kind = Agency.Kind.EDUCATION
+
+    @factory.post_generation
+    def areas(self, create, extracted, **kwargs):
+        if not create:
+            return
+        self.areas.set(extracted if extracted is not None else [AreaFactory()])
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"User{n}")
+    agency = factory.SubFactory(AgencyFactory)
+    role = User.Role.PRACTITIONER
+    password = factory.django.Password("correct-horse-battery")
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Person
+
+    kind = Person.Kind.CHILD
+
+
+class SubjectRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SubjectRecord
+
+    agency = factory.SubFactory(AgencyFactory)
+    person = factory.SubFactory(PersonFactory)
+    given_name = factory.Sequence(lambda n: f"Kid{n}")
+    family_name = "Testcase"
+    given_name_norm = factory.LazyAttribute(lambda o: o.given_name.lower())
+    family_name_norm = factory.LazyAttribute(lambda o: o.family_name.lower())
+    date_of_birth = dt.date(2016, 5, 4)
+
+
+class ConcernFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Concern
+
+    subject = factory.SubFactory(SubjectRecordFactory)
+    agency = factory.LazyAttribute(lambda o: o.subject.agency)
+    author = factory.SubFactory(UserFactory, agency=factory.SelfAttribute("..agency"))
+    category = Category.NEGLECT
+    level = 2
+    text = "Synthetic test concern text."
+    occurred_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=3))
+    consent_status = ConsentStatus.NOT_SOUGHT
+    recorded_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyFunction(timezone.now)
