@@ -153,3 +153,20 @@ def test_visible_to_shows_only_own_agency(alice, bob, charlie):
     assert list(Concern.objects.visible_to(alice)) == [concern]
     assert list(Concern.objects.visible_to(bob)) == [concern]
     assert list(Concern.objects.visible_to(charlie)) == []
+
+
+def test_present_reduces_to_the_viewers_level(alice):
+    from consent.policy import Visibility, present
+
+    concern = _concern(alice, _subject(alice))
+    fetched = Concern.objects.visible_to(alice).select_related("agency", "subject").get()
+    view = present(fetched)
+    assert view.visibility == Visibility.FULL
+    assert view.text == concern.text
+    fetched.visibility = Visibility.EXISTENCE
+    existence = present(fetched)
+    assert existence.text is None and existence.category is None
+    assert "Northgate School" in existence.contact
+    fetched.visibility = Visibility.SUMMARY
+    summary = present(fetched)
+    assert summary.category == "neglect" and summary.text is None
