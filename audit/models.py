@@ -18,6 +18,8 @@ class Action(models.TextChoices):
     CONSENT_RECORDED = "consent.recorded", "Recorded consent"
     CONSENT_WITHDRAWN = "consent.withdrawn", "Recorded withdrawal of consent"
     INFO_REQUEST = "info_request", "Information request"
+    TRIAGE_FLAG = "triage.flag", "Child flagged for MASH triage"
+    TRIAGE_REFERRAL = "triage.referral", "Child referred to the MASH"
     TRIAGE_DECISION = "triage.decision", "Triage decision"
     BREAK_GLASS = "break_glass", "Break-glass access"
     EXPORT = "export", "Export"
