@@ -403,8 +403,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def _after_concern_change(concern: Concern) -> None:
-    """Side effects of a concern change, after commit.
+    people_changed(actor=None, person_ids={concern.subject.person_id})
 
-    The combined-risk work hooks its recompute (and outbox row) in here; until then there is
-    nothing to do.
+
+def people_changed(*, actor: User | None, person_ids: set[int] | frozenset[int]) -> None:
+    """Tell the rest of the hub that what is known about these people changed.
+
+    Called inside the transaction of a change (a concern recorded, amended or withdrawn; a merge
+    or unmerge; a household change). The combined-risk work hooks its outbox row and its
+    after-commit recompute in here; until then there is nothing to do.
     """
