@@ -21,6 +21,8 @@ test: venv assets services db-roles  ## the whole suite against real PostgreSQL 
 	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
 		$(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
+		$(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
+	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 lint:

@@ -153,3 +153,39 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Agency systems API (hub/api, see docs/api.md) ---------------------------------------------
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
+# The default cache stays in-process (Django's default); the "api" cache is shared by every web
+# worker so that per-client throttling counts across processes.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "hub-api",
+        "TIMEOUT": 3600,
+    },
+}
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+# Requests per client (credential, or person for session use) per minute; see hub/api/throttling.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/min")
+API_BULK_MAX_ITEMS = env_int("API_BULK_MAX_ITEMS", 1000)
+# A credential's last-used time is written at most this often (seconds), not on every request.
+API_LAST_USED_RESOLUTION = env_int("API_LAST_USED_RESOLUTION", 60)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Safeguarding hub API",
+    "DESCRIPTION": "Agency systems submit concerns and read back what they are entitled to. "
+    "Errors are RFC 9457 problem details; see docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["hub.api.schema.only_api_v1"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hub.api.schema.add_problem_responses",
+    ],
+}

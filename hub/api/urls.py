@@ -1,4 +1,23 @@
-from django.urls import path  # noqa: F401
+"""The agency systems API: /api/v1/..., its OpenAPI schema at /api/schema/ and docs."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from hub.api import pages, views
 
 app_name = "api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("concerns", views.ConcernViewSet, basename="concern")
+router.register("children", views.ChildViewSet, basename="child")
+router.register("audit", views.AuditViewSet, basename="audit")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("credentials/", pages.credential_list, name="credentials"),
+    path("credentials/<int:pk>/revoke/", pages.credential_revoke, name="credential-revoke"),
+]
