@@ -4,7 +4,10 @@ and the browser agree."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from audit.models import Action
@@ -131,6 +134,14 @@ def query_params(serializer_class: type[serializers.Serializer], request) -> dic
 # ---- output ------------------------------------------------------------------------------------
 
 
+class UtcDateTimeField(serializers.DateTimeField):
+    """Times go out in UTC: never a local offset (historic dates in Europe/London carry a
+    local-mean-time offset of -00:01:15, which is not RFC 3339)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=UTC, **kwargs)
+
+
 class MarkersOutSerializer(serializers.Serializer):
     health = serializers.BooleanField()
     do_not_disclose_family = serializers.BooleanField()
@@ -140,7 +151,7 @@ class MarkersOutSerializer(serializers.Serializer):
 
 class TriageOutSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="open, in_progress, decided or transferred")
-    updated_at = serializers.DateTimeField()
+    updated_at = UtcDateTimeField()
     feedback = serializers.ListField(child=serializers.CharField(), required=False)
 
 
@@ -158,7 +169,7 @@ class ConcernOutSerializer(serializers.Serializer):
     category = serializers.CharField(allow_null=True)
     category_label = serializers.CharField(allow_null=True)
     level = serializers.IntegerField(allow_null=True)
-    occurred_at = serializers.DateTimeField(allow_null=True)
+    occurred_at = UtcDateTimeField(allow_null=True)
     status = serializers.CharField(allow_null=True)
     text = serializers.CharField(allow_null=True)
     markers = MarkersOutSerializer(allow_null=True)
@@ -169,6 +180,7 @@ class ConcernOutSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(many=False)  # a page object, not a list, though the action is "list"
 class ConcernPageSerializer(serializers.Serializer):
     results = ConcernOutSerializer(many=True)
     next_after = serializers.IntegerField(allow_null=True)
@@ -205,7 +217,7 @@ class ChronologySerializer(serializers.Serializer):
 
 class AuditEventOutSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
-    at = serializers.DateTimeField()
+    at = UtcDateTimeField()
     actor_type = serializers.CharField()
     actor_id = serializers.IntegerField(allow_null=True)
     actor_username = serializers.CharField()
@@ -235,4 +247,4 @@ class ChainStatusSerializer(serializers.Serializer):
     events_checked = serializers.IntegerField()
     last_seq = serializers.IntegerField(allow_null=True)
     first_broken_seq = serializers.IntegerField(allow_null=True)
-    checked_at = serializers.DateTimeField()
+    checked_at = UtcDateTimeField()

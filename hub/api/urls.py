@@ -1,6 +1,6 @@
 """The agency systems API: /api/v1/..., its OpenAPI schema at /api/schema/ and docs."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("credentials/", pages.credential_list, name="credentials"),
     path("credentials/<int:pk>/revoke/", pages.credential_revoke, name="credential-revoke"),
+    # Anything else under /api/ is a problem-details 404, never an HTML page.
+    re_path(r"^v1/.*$", views.not_found),
 ]

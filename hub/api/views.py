@@ -10,7 +10,16 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, viewsets
-from rest_framework.decorators import action
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+    throttle_classes,
+)
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from audit.models import Action, AuditEvent
@@ -19,7 +28,7 @@ from concerns import services as concern_services
 from concerns.models import Child, Concern
 from hub.api import serializers as s
 from hub.api.base import IDEMPOTENCY_HEADER, ApiViewMixin, idempotent
-from hub.api.errors import Conflict, django_validation_to_drf, flatten
+from hub.api.errors import Conflict, django_validation_to_drf, flatten, problem
 from hub.api.models import Scope
 from hub.api.selectors import agency_concerns, child_concerns, represent, triage_progress
 from hub.api.submission import concern_submit
@@ -327,3 +336,16 @@ class AuditViewSet(ApiViewMixin, viewsets.GenericViewSet):
         )
         status["checked_at"] = timezone.now()
         return Response(s.ChainStatusSerializer(status).data)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([])
+@renderer_classes([JSONRenderer])
+def not_found(request: Any) -> Response:
+    """No such API route (the same problem format as every other error)."""
+    response = problem(404, "There is no API route at this address", request=request)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -190,3 +190,10 @@ def test_throttled_client_gets_429_with_retry_after(school_api, settings):
     response = school_api.get(URL)
     assert 0 < int(response["Retry-After"]) <= 60
     assert response.json()["type"] == "urn:hub:problem:throttled"
+
+
+def test_unknown_api_routes_are_problem_404s(school_api):
+    response = school_api.get("/api/v1/no-such-thing/1.5/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Cache-Control"] == "no-store"
