@@ -173,6 +173,8 @@ API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/min")
 API_BULK_MAX_ITEMS = env_int("API_BULK_MAX_ITEMS", 1000)
 # A credential's last-used time is written at most this often (seconds), not on every request.
 API_LAST_USED_RESOLUTION = env_int("API_LAST_USED_RESOLUTION", 60)
+# Mounts the benchmark's rule-free baseline endpoint; set only by `manage.py bench_api`.
+API_BENCH_BARE = env_bool("API_BENCH_BARE", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Safeguarding hub API",
     "DESCRIPTION": "Agency systems submit concerns and read back what they are entitled to. "

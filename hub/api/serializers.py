@@ -5,6 +5,7 @@ and the browser agree."""
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_serializer
@@ -215,6 +216,15 @@ class ChronologySerializer(serializers.Serializer):
     entries = ConcernOutSerializer(many=True)
 
 
+class HexField(serializers.CharField):
+    """A hash as lower-case hex, whether the model holds hex text or raw bytes."""
+
+    def to_representation(self, value: Any) -> str:
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value).hex()
+        return str(value)
+
+
 class AuditEventOutSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     at = UtcDateTimeField()
@@ -233,8 +243,8 @@ class AuditEventOutSerializer(serializers.Serializer):
     details = serializers.JSONField()
     request_id = serializers.CharField()
     client_ip = serializers.IPAddressField(allow_null=True)
-    prev_hash = serializers.CharField()
-    hash = serializers.CharField()
+    prev_hash = HexField()
+    hash = HexField()
 
 
 class AuditPageSerializer(serializers.Serializer):
@@ -247,4 +257,5 @@ class ChainStatusSerializer(serializers.Serializer):
     events_checked = serializers.IntegerField()
     last_seq = serializers.IntegerField(allow_null=True)
     first_broken_seq = serializers.IntegerField(allow_null=True)
+    problems = serializers.ListField(child=serializers.CharField())
     checked_at = UtcDateTimeField()
