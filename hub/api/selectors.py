@@ -1,7 +1,7 @@
 """Reads for the API, all built on `Concern.objects.visible_to(user)` and `present()`.
 
-Triage progress is read defensively: the triage work is extending its models in parallel, so
-only what `hub.triage.models` offers at import time is used.
+Triage feedback is read defensively: the triage work is extending its models in parallel, so
+only what `hub.triage` offers at import time is used.
 """
 
 from __future__ import annotations
@@ -54,30 +54,51 @@ def child_concerns(user: Any, child_id: int) -> ConcernQuerySet:
     )
 
 
-def triage_progress(person_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """The latest MASH triage item's progress for each person, keyed by person id.
+def triage_feedback(concerns: Iterable[Concern]) -> dict[int, dict[str, Any]]:
+    """What the MASH tells the referring agency about each concern, keyed by concern id.
 
-    Feedback to referrers is added when the triage app provides `feedback_for_people`
-    (ids → list of messages); until then the list is omitted.
+    Uses the triage app's `feedback_for_concern` (the same words the browser shows) where it
+    exists; before that lands, the latest triage item for the concern's child.
     """
-    ids = set(person_ids)
-    if not ids:
-        return {}
+    concerns = list(concerns)
     try:
-        from hub.triage.models import TriageItem
-    except ImportError:  # pragma: no cover - triage is installed in every deployment
-        return {}
-    progress: dict[int, dict[str, Any]] = {}
-    for item in TriageItem.objects.filter(person_id__in=ids).order_by("person_id", "-updated_at"):
-        progress.setdefault(item.person_id, {"status": item.status, "updated_at": item.updated_at})
-    try:
-        from hub.triage.selectors import feedback_for_people  # type: ignore[import-not-found]
+        from hub.triage.selectors import feedback_for_concern  # type: ignore[attr-defined]
     except ImportError:
-        return progress
-    for person_id, messages in feedback_for_people(set(progress)).items():
-        if person_id in progress:
-            progress[person_id]["feedback"] = list(messages)
-    return progress
+        return _triage_item_progress(concerns)
+    out: dict[int, dict[str, Any]] = {}
+    for concern in concerns:
+        feedback = feedback_for_concern(concern)
+        if feedback is not None:
+            out[concern.pk] = {
+                "status": feedback.key,
+                "label": feedback.label,
+                "area": feedback.area_name,
+                "since": feedback.since,
+                "acknowledged_at": feedback.acknowledged_at,
+            }
+    return out
+
+
+def _triage_item_progress(concerns: list[Concern]) -> dict[int, dict[str, Any]]:
+    from hub.triage.models import TriageItem
+
+    person_ids = {c.subject.person_id for c in concerns}
+    latest: dict[int, Any] = {}
+    items = TriageItem.objects.filter(person_id__in=person_ids).select_related("area")
+    for item in items.order_by("person_id", "-updated_at", "-pk"):
+        latest.setdefault(item.person_id, item)
+    out: dict[int, dict[str, Any]] = {}
+    for concern in concerns:
+        item = latest.get(concern.subject.person_id)
+        if item is not None:
+            out[concern.pk] = {
+                "status": item.status,
+                "label": item.get_status_display(),
+                "area": item.area.name,
+                "since": item.updated_at,
+                "acknowledged_at": None,
+            }
+    return out
 
 
 def represent(
@@ -114,5 +135,5 @@ def represent(
         "markers": view.markers,
         "family_knows": view.family_knows,
         "consent_status": view.consent_status,
-        "triage": (triage or {}).get(view.person_id) if own else None,
+        "triage": (triage or {}).get(view.id) if own else None,
     }

@@ -151,9 +151,13 @@ class MarkersOutSerializer(serializers.Serializer):
 
 
 class TriageOutSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="open, in_progress, decided or transferred")
-    updated_at = UtcDateTimeField()
-    feedback = serializers.ListField(child=serializers.CharField(), required=False)
+    """What the MASH tells the referring agency (the same words as the browser's feedback)."""
+
+    status = serializers.CharField(help_text="e.g. received, being_looked_at, decided")
+    label = serializers.CharField()
+    area = serializers.CharField(help_text="The MASH area that has the case")
+    since = UtcDateTimeField()
+    acknowledged_at = UtcDateTimeField(allow_null=True)
 
 
 class ConcernOutSerializer(serializers.Serializer):

@@ -30,7 +30,7 @@ from hub.api import serializers as s
 from hub.api.base import IDEMPOTENCY_HEADER, ApiViewMixin, idempotent
 from hub.api.errors import Conflict, django_validation_to_drf, flatten, problem
 from hub.api.models import Scope
-from hub.api.selectors import agency_concerns, child_concerns, represent, triage_progress
+from hub.api.selectors import agency_concerns, child_concerns, represent, triage_feedback
 from hub.api.submission import concern_submit
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -95,7 +95,7 @@ class ConcernViewSet(ApiViewMixin, viewsets.GenericViewSet):
         if "external_reference" in params:
             queryset = queryset.filter(external_reference=params["external_reference"])
         concerns, next_after = _page(list(queryset[: params["limit"] + 1]), params["limit"], "pk")
-        triage = triage_progress({c.subject.person_id for c in concerns})
+        triage = triage_feedback(concerns)
         _audit_view(request, concerns, action=Action.VIEW_CONCERN)
         results = [represent(c, request.user, triage) for c in concerns]
         return Response(
@@ -106,7 +106,7 @@ class ConcernViewSet(ApiViewMixin, viewsets.GenericViewSet):
     def retrieve(self, request: Any, pk: str | None = None) -> Response:
         concern = self.get_object()
         _audit_view(request, [concern], action=Action.VIEW_CONCERN)
-        triage = triage_progress({concern.subject.person_id})
+        triage = triage_feedback([concern])
         return Response(s.ConcernOutSerializer(represent(concern, request.user, triage)).data)
 
     @extend_schema(
@@ -263,7 +263,7 @@ class ChildViewSet(ApiViewMixin, viewsets.GenericViewSet):
             child_id=child_id,
             details={"concern_ids": [c.pk for c in concerns], "via": "api"},
         )
-        triage = triage_progress({child_id})
+        triage = triage_feedback(c for c in concerns if c.agency_id == request.user.agency_id)
         entries = [represent(c, request.user, triage) for c in concerns]
         return Response(s.ChronologySerializer({"child_id": child_id, "entries": entries}).data)
 
