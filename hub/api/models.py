@@ -23,6 +23,9 @@ class Scope(models.TextChoices):
     CONCERNS_WRITE = "concerns:write", "Submit concerns"
     CONCERNS_READ = "concerns:read", "Read the agency's concerns"
     CHILDREN_READ = "children:read", "Read chronologies under the consent policy"
+    INFO_REQUESTS_READ = "info_requests:read", "Read MASH information requests to the agency"
+    INFO_REQUESTS_ANSWER = "info_requests:answer", "Answer MASH information requests"
+    SHARING_WRITE = "sharing:write", "Record sharing decisions about the agency's information"
     AUDIT_READ = "audit:read", "Query the audit trail (information-governance lead only)"
 
 

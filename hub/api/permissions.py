@@ -22,9 +22,10 @@ logger = logging.getLogger(__name__)
 _RECORDING = frozenset({Scope.CONCERNS_WRITE, Scope.CONCERNS_READ, Scope.CHILDREN_READ})
 PERSON_ROLE_SCOPES: dict[str, frozenset[str]] = {
     User.Role.PRACTITIONER: _RECORDING,
-    User.Role.DESIGNATED_LEAD: _RECORDING,
+    User.Role.DESIGNATED_LEAD: _RECORDING
+    | {Scope.INFO_REQUESTS_READ, Scope.INFO_REQUESTS_ANSWER, Scope.SHARING_WRITE},
     User.Role.MASH_TRIAGER: _RECORDING,
-    User.Role.MASH_MANAGER: _RECORDING,
+    User.Role.MASH_MANAGER: _RECORDING | {Scope.SHARING_WRITE},
     User.Role.IG_LEAD: frozenset({Scope.AUDIT_READ}),
     User.Role.ADMINISTRATOR: frozenset(),
 }

@@ -28,8 +28,16 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     ApiCredential.Role.PRACTITIONER: frozenset(
         {Scope.CONCERNS_WRITE, Scope.CONCERNS_READ, Scope.CHILDREN_READ}
     ),
+    # The designated lead answers the MASH's requests and decides about sharing.
     ApiCredential.Role.DESIGNATED_LEAD: frozenset(
-        {Scope.CONCERNS_WRITE, Scope.CONCERNS_READ, Scope.CHILDREN_READ}
+        {
+            Scope.CONCERNS_WRITE,
+            Scope.CONCERNS_READ,
+            Scope.CHILDREN_READ,
+            Scope.INFO_REQUESTS_READ,
+            Scope.INFO_REQUESTS_ANSWER,
+            Scope.SHARING_WRITE,
+        }
     ),
     ApiCredential.Role.IG_LEAD: frozenset({Scope.AUDIT_READ}),
 }

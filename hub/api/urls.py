@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from hub.api import pages, views
+from hub.api import pages, views, views_requests, views_sharing
 
 app_name = "api"
 
@@ -13,6 +13,17 @@ router = SimpleRouter()
 router.register("concerns", views.ConcernViewSet, basename="concern")
 router.register("children", views.ChildViewSet, basename="child")
 router.register("audit", views.AuditViewSet, basename="audit")
+# Mounted once the triage and consent apps provide what they call (merged in parallel).
+if views_requests.AVAILABLE:
+    router.register(
+        "information-requests",
+        views_requests.InformationRequestViewSet,
+        basename="information-request",
+    )
+if views_sharing.AVAILABLE:
+    router.register(
+        "sharing-decisions", views_sharing.SharingDecisionViewSet, basename="sharing-decision"
+    )
 
 urlpatterns = [
     path("v1/", include(router.urls)),
