@@ -15,6 +15,8 @@ from hub.api.models import ApiCredential, Scope
 from hub.api.services import api_credential_issue
 from tests.factories import UserFactory
 
+# Fixed once, so that two submissions built moments apart have the same content.
+OCCURRED_AT = (timezone.now() - dt.timedelta(days=1)).replace(microsecond=0).isoformat()
 ALL_PRACTITIONER_SCOPES = [Scope.CONCERNS_WRITE, Scope.CONCERNS_READ, Scope.CHILDREN_READ]
 
 
