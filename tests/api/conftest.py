@@ -88,7 +88,7 @@ def submission(ref: str = "SCH-1", **overrides):
         "category": "neglect",
         "level": 2,
         "text": "Came to school hungry three days running.",
-        "occurred_at": (timezone.now() - dt.timedelta(days=1)).replace(microsecond=0).isoformat(),
+        "occurred_at": OCCURRED_AT,
         "consent_status": "not_sought",
     }
     body.update(overrides)
