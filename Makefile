@@ -61,3 +61,7 @@ seed: venv
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles
+
+.PHONY: bench-api
+bench-api: venv  ## load test: 50 API clients against gunicorn, the real endpoint vs a bare DRF create
+	$(BIN)/python manage.py bench_api --clients 50 --duration 20
