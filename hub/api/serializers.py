@@ -185,6 +185,16 @@ class ConcernOutSerializer(serializers.Serializer):
     )
 
 
+class ConcernReceiptSerializer(serializers.Serializer):
+    """The answer to a submission: which concern holds it. Read it back with GET .../{id}/."""
+
+    id = serializers.IntegerField()
+    external_reference = serializers.CharField()
+    child_id = serializers.IntegerField()
+    result = serializers.ChoiceField(choices=["created", "existing"])
+    url = serializers.CharField()
+
+
 @extend_schema_serializer(many=False)  # a page object, not a list, though the action is "list"
 class ConcernPageSerializer(serializers.Serializer):
     results = ConcernOutSerializer(many=True)

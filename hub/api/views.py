@@ -113,8 +113,8 @@ class ConcernViewSet(ApiViewMixin, viewsets.GenericViewSet):
         request=s.ConcernSubmissionSerializer,
         parameters=[IDEMPOTENCY_PARAMETER],
         responses={
-            201: s.ConcernOutSerializer,
-            200: OpenApiResponse(s.ConcernOutSerializer, "Already held under this reference"),
+            201: s.ConcernReceiptSerializer,
+            200: OpenApiResponse(s.ConcernReceiptSerializer, "Already held under this reference"),
         },
         summary="Submit one concern",
     )
@@ -135,9 +135,19 @@ class ConcernViewSet(ApiViewMixin, viewsets.GenericViewSet):
                 "content. Send it with a new reference, or amend the concern in the hub.",
                 outcome.errors,
             )
+        concern = outcome.concern
+        receipt = {
+            "id": concern.pk,
+            "external_reference": concern.external_reference,
+            "child_id": concern.subject.person_id,
+            "result": outcome.result,
+            "url": f"/api/v1/concerns/{concern.pk}/",
+        }
         status = 201 if outcome.result == "created" else 200
         return Response(
-            s.ConcernOutSerializer(represent(outcome.concern, request.user)).data, status=status
+            s.ConcernReceiptSerializer(receipt).data,
+            status=status,
+            headers={"Location": receipt["url"]},
         )
 
     @extend_schema(

@@ -28,8 +28,11 @@ def test_submit_records_through_the_service_and_audits_as_the_credential(
     assert concern.agency == school
     assert concern.author_id == credential.service_user_id
     assert concern.external_reference == "SCH-1"
-    assert body["visibility"] == "full" and body["external_reference"] == "SCH-1"
-    assert body["text"] == "Came to school hungry three days running."
+    assert body["result"] == "created" and body["external_reference"] == "SCH-1"
+    assert response["Location"] == body["url"] == f"/api/v1/concerns/{concern.pk}/"
+    shown = school_api.get(body["url"]).json()
+    assert shown["visibility"] == "full" and shown["external_reference"] == "SCH-1"
+    assert shown["text"] == "Came to school hungry three days running."
     event = AuditEvent.objects.get(action="concern.create", object_id=str(concern.pk))
     assert event.actor_type == "api_client"
     assert event.actor_username == f"api:{credential.prefix}"
@@ -42,6 +45,7 @@ def test_resend_with_same_content_returns_the_same_concern(school_api):
     again = school_api.post(URL, submission(), format="json")
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["id"] == first.json()["id"]
+    assert again.json()["result"] == "existing"
     assert Concern.objects.count() == 1
     assert SubjectRecord.objects.count() == 1
 
