@@ -3,6 +3,7 @@ format, JSON only, and `Cache-Control: no-store`."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -56,9 +57,16 @@ class _Replay(Exception):
     pass
 
 
-def idempotent(request: Any, handler: Callable[[], Response]) -> Response:
+def idempotent(request: Any, handler: Callable[[], Response], *, atomic: bool = True) -> Response:
     """Run HANDLER once per `Idempotency-Key`: a retry with the same key and request replays
-    the stored response; the same key with a different request is refused (422)."""
+    the stored response; the same key with a different request is refused (422).
+
+    ATOMIC (the default) runs the write and stores its response in one transaction, so two
+    concurrent retries cannot both write. A bulk submission passes False: its items commit one
+    by one (one long transaction would hold the audit chain's lock for every other writer);
+    there the agency's reference on each item is what prevents duplicates, and the key only
+    replays the report.
+    """
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return handler()
@@ -90,24 +98,34 @@ def idempotent(request: Any, handler: Callable[[], Response]) -> Response:
     stored = replay()
     if stored is not None:
         return stored
+
+    def store(response: Response) -> None:
+        if not 200 <= response.status_code < 300:
+            return  # errors are not kept: a retry after a 4xx runs again
+        with transaction.atomic():
+            idempotency_store(
+                client=client,
+                key=key,
+                method=request.method,
+                path=request.path,
+                fingerprint=fingerprint,
+                status_code=response.status_code,
+                response=json.loads(json.dumps(response.data, cls=JSONEncoder)),
+            )
+
+    if not atomic:
+        response = handler()
+        # A concurrent retry may have stored its report first; ours is as true.
+        with contextlib.suppress(IntegrityError):
+            store(response)
+        return response
     try:
         with transaction.atomic():
             response = handler()
-            if 200 <= response.status_code < 300:
-                body = json.loads(json.dumps(response.data, cls=JSONEncoder))
-                try:
-                    with transaction.atomic():
-                        idempotency_store(
-                            client=client,
-                            key=key,
-                            method=request.method,
-                            path=request.path,
-                            fingerprint=fingerprint,
-                            status_code=response.status_code,
-                            response=body,
-                        )
-                except IntegrityError as exc:
-                    raise _Replay from exc  # a concurrent retry committed first: undo ours
+            try:
+                store(response)
+            except IntegrityError as exc:
+                raise _Replay from exc  # a concurrent retry committed first: undo ours
     except _Replay:
         stored = replay()
         assert stored is not None

@@ -20,6 +20,18 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), _PERIODS[period.strip().lower()]
 
 
+def _count(key: str, ttl: int) -> int:
+    """Increment the window's counter: INCR and EXPIRE in one round trip to Redis."""
+    cache = caches["api"]
+    full_key = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(full_key, write=True)  # django's RedisCacheClient
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(full_key)
+    pipe.expire(full_key, ttl)
+    count, _ = pipe.execute()
+    return int(count)
+
+
 class ClientRateThrottle(BaseThrottle):
     """`settings.API_THROTTLE_RATE` requests per window for each credential (or person)."""
 
@@ -40,13 +52,7 @@ class ClientRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{self.client_key(request)}:{period}:{window}"
-        cache = caches["api"]
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=period + 1)
-            count = 1
+        count = _count(key, period + 1)
         if count > limit:
             self._wait = (window + 1) * period - now
             return False

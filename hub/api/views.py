@@ -158,7 +158,7 @@ class ConcernViewSet(ApiViewMixin, viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["post"])
     def bulk(self, request: Any) -> Response:
-        return idempotent(request, lambda: self._bulk(request))
+        return idempotent(request, lambda: self._bulk(request), atomic=False)
 
     def _bulk(self, request: Any) -> Response:
         envelope = s.BulkSubmissionSerializer(data=request.data)
