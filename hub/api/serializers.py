@@ -98,7 +98,7 @@ class ConcernListParamsSerializer(serializers.Serializer):
         min_value=0,
         help_text="Return concerns with id above this (the previous page's `next_after`).",
     )
-    limit = StrictIntegerField(required=False, min_value=1, max_value=500, default=100)
+    limit = StrictIntegerField(required=False, min_value=1, max_value=200, default=50)
     external_reference = StrictCharField(required=False, max_length=100)
 
 
