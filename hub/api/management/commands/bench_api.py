@@ -107,7 +107,10 @@ async def _client(
         phase.statuses[status] = phase.statuses.get(status, 0) + 1
 
 
-async def _run_phase(base: str, path: str, keys: list[str], seconds: float, name: str) -> Phase:
+async def _run_phase(
+    base: str, path: str, keys: list[str], seconds: float, name: str
+) -> tuple[Phase, int | None, int | None]:
+    """The timed phase, and the Celery queue length just before and after it."""
     phase = Phase(name)
     limits = httpx.Limits(max_connections=len(keys), max_keepalive_connections=len(keys))
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
@@ -116,13 +119,14 @@ async def _run_phase(base: str, path: str, keys: list[str], seconds: float, name
         await asyncio.gather(
             *(_client(http, path, k, warm, time.perf_counter() + 2, i) for i, k in enumerate(keys))
         )
+        queued_before = _queue_length()
         start = time.perf_counter()
         deadline = start + seconds
         await asyncio.gather(
             *(_client(http, path, k, phase, deadline, 1000 + i) for i, k in enumerate(keys))
         )
         phase.elapsed = time.perf_counter() - start
-    return phase
+    return phase, queued_before, _queue_length()
 
 
 def _queue_length() -> int | None:
@@ -172,12 +176,10 @@ class Command(BaseCommand):
         server = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
         try:
             self._wait_ready(base)
-            queued_before = _queue_length()
-            full = asyncio.run(
+            full, queued_before, queued_after = asyncio.run(
                 _run_phase(base, "/api/v1/concerns/", keys, seconds, "hub (policy+audit+enqueue)")
             )
-            queued_after = _queue_length()
-            bare = asyncio.run(
+            bare, _, _ = asyncio.run(
                 _run_phase(base, "/api/v1/bench/bare-concerns/", keys, seconds, "bare DRF create")
             )
         finally:
@@ -191,7 +193,8 @@ class Command(BaseCommand):
             self._report(phase)
         if queued_before is not None and queued_after is not None:
             self.stdout.write(
-                f"Celery messages enqueued during the hub phase: {queued_after - queued_before}"
+                f"Celery messages enqueued during the timed hub phase: "
+                f"{queued_after - queued_before} for {full.ok} concerns"
                 " (0 means concerns.services.people_changed enqueues nothing yet)"
             )
         ratio = bare.rate / full.rate if full.rate else float("inf")
