@@ -153,3 +153,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- MASH triage (docs/triage.md) -------------------------------------------------------------
+# The working-time clock for RAG deadlines and acknowledgements. Bank holidays are data
+# (triage.BankHoliday); per-area RAG timescales are data (triage.RagTimescale).
+TRIAGE_TIME_ZONE = env_str("TRIAGE_TIME_ZONE", "Europe/London")
+TRIAGE_WORKDAY_START = env_str("TRIAGE_WORKDAY_START", "09:00")
+TRIAGE_WORKDAY_END = env_str("TRIAGE_WORKDAY_END", "17:00")
+CELERY_BEAT_SCHEDULE["triage-acknowledgements"] = {
+    "task": "triage.send_acknowledgements",
+    "schedule": 600.0,
+}
