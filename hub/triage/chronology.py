@@ -24,16 +24,16 @@ CATEGORY_COLOURS = {
     Category.INJURY: "#942514",
     Category.EMOTIONAL_ABUSE: "#912b88",
     Category.SEXUAL_ABUSE: "#5694ca",
-    Category.CHILD_SEXUAL_EXPLOITATION: "#5694ca",
+    Category.CHILD_SEXUAL_EXPLOITATION: "#2e358b",
     Category.NEGLECT: "#f47738",
-    Category.FALTERING_GROWTH: "#f47738",
+    Category.FALTERING_GROWTH: "#b58840",
     Category.WAS_NOT_BROUGHT: "#ffdd00",
     Category.DOMESTIC_ABUSE: "#1d70b8",
     Category.PARENTAL_SUBSTANCE_MISUSE: "#85994b",
     Category.PARENTAL_MENTAL_HEALTH: "#28a197",
     Category.CHILD_CRIMINAL_EXPLOITATION: "#003078",
     Category.MISSING_FROM_HOME: "#6f72af",
-    Category.MISSING_FROM_EDUCATION: "#6f72af",
+    Category.MISSING_FROM_EDUCATION: "#4c2c92",
     Category.RADICALISATION: "#0b0c0c",
     Category.SELF_HARM: "#d53880",
     Category.OTHER: "#505a5f",
@@ -84,6 +84,7 @@ class Chronology:
     plot_right: int
     legend: list[tuple[str, str]]
     empty: bool
+    today_x: float = 0.0
 
 
 def _summary(view: ConcernView, about: str) -> str:
@@ -169,4 +170,5 @@ def build(
         plot_right=right,
         legend=legend,
         empty=not views,
+        today_x=x_of(now),
     )

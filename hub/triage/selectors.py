@@ -27,16 +27,26 @@ from hub.triage.models import (
 )
 
 PAGE_SIZE = 50
+COUNT_CAP = 1000
 
 
 # --- scope -----------------------------------------------------------------------------------
+
+
+def area_ids(user: User) -> list[int]:
+    """The user's areas, looked up once per user object (i.e. once per request)."""
+    cached = getattr(user, "_triage_area_ids", None)
+    if cached is None:
+        cached = user.area_ids()
+        user._triage_area_ids = cached
+    return cached
 
 
 def items_for(user: User) -> QuerySet[TriageItem]:
     """Items USER may see: MASH staff, in the areas their agency serves. Nothing for others."""
     if not (user and user.is_authenticated and user.is_mash_staff):
         return TriageItem.objects.none()
-    return TriageItem.objects.filter(area_id__in=user.area_ids())
+    return TriageItem.objects.filter(area_id__in=area_ids(user))
 
 
 def item_for(user: User, pk: int, *, for_update: bool = False) -> TriageItem:
@@ -161,6 +171,8 @@ class QueuePage:
     total: int
     overdue: int
     names: dict[int, Identity] = field(default_factory=dict)
+    total_capped: bool = False
+    overdue_capped: bool = False
 
 
 def queue_page(user: User, filters: QueueFilters) -> QueuePage:
@@ -180,12 +192,13 @@ def queue_page(user: User, filters: QueueFilters) -> QueuePage:
     elif filters.assignee.isdigit():
         items = items.filter(assignee_id=int(filters.assignee))
     now = timezone.now()
-    counts = items.aggregate(
-        total=Count("id"),
-        overdue=Count(
-            "id",
-            filter=Q(deadline_at__lt=now, status__in=TriageItem.OPEN_STATUSES),
-        ),
+    # Counts are capped (LIMIT inside the count) so a huge queue costs an index range scan of
+    # COUNT_CAP rows, not a scan of every open item; the manager summary has exact figures.
+    total = items.order_by()[: COUNT_CAP + 1].count()
+    overdue = (
+        items.filter(deadline_at__lt=now, status__in=TriageItem.OPEN_STATUSES)
+        .order_by()[: COUNT_CAP + 1]
+        .count()
     )
     page = items
     if filters.after is not None:
@@ -202,8 +215,10 @@ def queue_page(user: User, filters: QueueFilters) -> QueuePage:
     return QueuePage(
         rows=rows,
         next_cursor=next_cursor,
-        total=counts["total"],
-        overdue=counts["overdue"],
+        total=min(total, COUNT_CAP),
+        overdue=min(overdue, COUNT_CAP),
+        total_capped=total > COUNT_CAP,
+        overdue_capped=overdue > COUNT_CAP,
         names=identities(r.person_id for r in rows),
     )
 
@@ -281,7 +296,7 @@ def case_for(user: User, item: TriageItem) -> Case:
         )
         for pid, rel in relations
     ]
-    about = {item.person_id: "The child"}
+    about = {item.person_id: "the child"}
     about.update({m.person_id: f"{m.relationship}: {m.name}" for m in members})
     concerns_qs = (
         Concern.objects.visible_to(user)
@@ -423,6 +438,12 @@ class ManagerSummary:
     awaiting_signoff: list[TriageDecision]
     since: datetime
 
+    @property
+    def median_text(self) -> str:
+        if self.median_to_decision is None:
+            return ""
+        return describe_time_left(self.median_to_decision).removesuffix(" left")
+
 
 def manager_summary(user: User, *, days: int = 30) -> ManagerSummary:
     now = timezone.now()
@@ -491,3 +512,26 @@ __all__ = [
     "queue_page",
     "requests_for",
 ]
+
+
+def concerns_with_feedback(user: User, *, limit: int = 50) -> list[tuple[ConcernView, Feedback]]:
+    """USER's agency's concerns that reached a MASH, newest first, with the feedback on each."""
+    from django.db.models import F, Func
+
+    if not (user and user.is_authenticated and user.agency_id):
+        return []
+    in_triage = TriageItem.objects.annotate(
+        cid=Func(F("contributing_concern_ids"), function="unnest")
+    ).values("cid")
+    concerns = (
+        Concern.objects.visible_to(user)
+        .filter(agency_id=user.agency_id, pk__in=in_triage)
+        .select_related("agency", "subject")
+        .order_by("-recorded_at", "-pk")[:limit]
+    )
+    out = []
+    for concern in concerns:
+        feedback = feedback_for_concern(concern)
+        if feedback is not None:
+            out.append((present(concern), feedback))
+    return out

@@ -17,4 +17,5 @@ urlpatterns = [
     path("requests/", views.inbox, name="inbox"),
     path("requests/<int:pk>/", views.request_answer, name="request_answer"),
     path("refer/<int:concern_id>/", views.refer, name="refer"),
+    path("feedback/", views.my_feedback, name="feedback"),
 ]

@@ -53,7 +53,7 @@ def _int(value: Any) -> int | None:
 def queue(request: HttpRequest) -> HttpResponse:
     _require_mash(request)
     user = request.user
-    area_ids = user.area_ids()
+    area_ids = selectors.area_ids(user)
     area = _int(request.GET.get("area"))
     if area is not None and area not in area_ids:
         raise Http404("Not found")
@@ -65,8 +65,24 @@ def queue(request: HttpRequest) -> HttpResponse:
         after=selectors.decode_cursor(request.GET.get("after", "")),
     )
     page = selectors.queue_page(user, filters)
+    # Display strings prepared here: one pass in Python is cheaper than template lookups.
+    band_classes = {
+        "red": "govuk-tag--red",
+        "amber": "govuk-tag--orange",
+        "green": "govuk-tag--green",
+    }
     for row in page.rows:
-        row.child = page.names.get(row.person_id)
+        child = page.names.get(row.person_id)
+        row.child_name = child.name if child else "Child"
+        row.url = reverse("triage:case", args=[row.pk])
+        row.band_class = band_classes.get(row.band, "")
+        row.band_label = row.get_band_display()
+        row.source_label = row.get_source_display()
+        row.status_label = row.get_status_display()
+        row.deadline_text = timezone.localtime(row.deadline_at).strftime("%a %-d %b %H:%M")
+        row.assignee_name = (
+            (row.assignee.get_full_name() or row.assignee.username) if row.assignee else ""
+        )
     areas = list(Area.objects.filter(pk__in=area_ids).order_by("name"))
     staff = list(
         User.objects.filter(
@@ -361,9 +377,15 @@ def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Answer sent to the MASH")
             return redirect("triage:inbox")
-    own_records = list(
-        info_request.item.person.records.filter(agency_id=request.user.agency_id).order_by("pk")
-    )
+    own_records = []
+    seen: set[tuple] = set()
+    for record in info_request.item.person.records.filter(
+        agency_id=request.user.agency_id
+    ).order_by("pk"):
+        key = (record.display_name, record.date_of_birth, record.external_reference)
+        if key not in seen:
+            seen.add(key)
+            own_records.append(record)
     return render(
         request,
         "triage/request_answer.html",
@@ -440,3 +462,11 @@ def refer(request: HttpRequest, concern_id: int) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
+
+
+@login_required
+@require_GET
+def my_feedback(request: HttpRequest) -> HttpResponse:
+    """What the MASH has done with my agency's concerns: the referrer's closed loop."""
+    rows = selectors.concerns_with_feedback(request.user)
+    return render(request, "triage/feedback.html", {"rows": rows})

@@ -126,3 +126,15 @@ def test_new_contributors_are_acknowledged_too(alice, bob, alice_concern):
     triage_referral_create(actor=bob, concern_id=other.pk, reason="r")
     assert acknowledgements_send() == 1
     assert Acknowledgement.objects.filter(recipient=bob).count() == 1
+
+
+def test_my_feedback_page_lists_only_my_agencys_concerns(alice, charlie, alice_concern, client):
+    police_concern = record_concern(charlie, text="call-out")
+    person = alice_concern.subject.person
+    triage_item_raise_for_flag(
+        person_id=person.pk, area_id=person.area_id, band="amber", assessment_id=None
+    )
+    client.force_login(alice)
+    body = client.get(reverse("triage:feedback")).content.decode()
+    assert f'data-concern="{alice_concern.pk}"' in body
+    assert f'data-concern="{police_concern.pk}"' not in body and "Received" in body
