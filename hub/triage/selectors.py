@@ -49,7 +49,7 @@ def items_for(user: User) -> QuerySet[TriageItem]:
     return TriageItem.objects.filter(area_id__in=area_ids(user))
 
 
-def item_for(user: User, pk: int, *, for_update: bool = False) -> TriageItem:
+def item_for(user: User, pk: int) -> TriageItem:
     item = (
         items_for(user)
         .select_related(
@@ -437,6 +437,7 @@ class ManagerSummary:
     overdue_requests: list[InformationRequest]
     awaiting_signoff: list[TriageDecision]
     since: datetime
+    timescales: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
 
     @property
     def median_text(self) -> str:
@@ -489,7 +490,44 @@ def manager_summary(user: User, *, days: int = 30) -> ManagerSummary:
             ).select_related("item", "decided_by")
         ),
         since=since,
+        timescales=timescales_in_force(area_ids(user)),
     )
+
+
+def _working_time(minutes: int) -> str:
+    hours, mins = divmod(minutes, 60)
+    if minutes % 480 == 0 and minutes >= 480:
+        days = minutes // 480
+        return f"{days} working day{'s' if days != 1 else ''}"
+    text = f"{hours} working hour{'s' if hours != 1 else ''}" if hours else ""
+    return (text + (f" {mins} min" if mins else "")).strip()
+
+
+def timescales_in_force(ids: Iterable[int]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per area: each band's allowance (the area's own row, else the default)."""
+    from hub.triage.models import DEFAULT_TIMESCALE_MINUTES, RagTimescale
+
+    overrides = {
+        (r.area_id, r.band): r.working_minutes
+        for r in RagTimescale.objects.filter(area_id__in=list(ids))
+    }
+    out = []
+    for area in Area.objects.filter(pk__in=list(ids)).order_by("name"):
+        out.append(
+            (
+                area.name,
+                [
+                    (
+                        Band(band).label,
+                        _working_time(
+                            overrides.get((area.pk, band), DEFAULT_TIMESCALE_MINUTES[band])
+                        ),
+                    )
+                    for band in (Band.RED, Band.AMBER, Band.GREEN)
+                ],
+            )
+        )
+    return out
 
 
 def overdue_requests_for_items(items: QuerySet[TriageItem]) -> list[InformationRequest]:

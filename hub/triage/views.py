@@ -178,6 +178,14 @@ def _render_case(
     services.case_view_record(actor=request.user, item=item)
     case = selectors.case_for(request.user, item)
     now = timezone.now()
+    risk = risk_summary(
+        assessment_id=item.assessment_id, person_id=item.person_id, viewer=request.user
+    )
+    # The explanation names concerns by id only; the viewer learns about those they may see.
+    visible_ids = {v.id for v in case.concerns}
+    risk_visible = [
+        (view, risk.weights[view.id]) for view in case.concerns if risk and view.id in risk.weights
+    ]
     return render(
         request,
         "triage/case.html",
@@ -185,9 +193,9 @@ def _render_case(
             "case": case,
             "item": item,
             "chronology": chronology.build(case.concerns, case.about, now=now),
-            "risk": risk_summary(
-                assessment_id=item.assessment_id, person_id=item.person_id, viewer=request.user
-            ),
+            "risk": risk,
+            "risk_visible": risk_visible,
+            "risk_hidden": len(set(risk.weights) - visible_ids) if risk else 0,
             "time_left": selectors.describe_time_left(item.deadline_at - now)
             if item.is_open
             else "",

@@ -121,14 +121,22 @@ def test_case_view_fails_closed_if_the_view_cannot_be_audited(family, tess, clie
     assert b"SCHOOL-TEXT" not in response.content
 
 
-def test_under_the_foundation_rule_the_mash_sees_none_of_other_agencies_concerns(
-    family, tess, client
-):
+def test_case_view_shows_what_the_consent_rule_allows_and_no_more(family, tess, client):
+    """Whatever the rule in force (foundation: nothing of other agencies; consent's MASH rule:
+    summaries), the table has one row per concern the rule returns, and no text beyond it."""
+    from concerns.models import Concern
+
     client.force_login(tess)
     body = client.get(reverse("triage:case", args=[family["item"].pk])).content.decode()
-    for text in ("SCHOOL-TEXT", "POLICE-TEXT", "GP-TEXT"):
-        assert text not in body
-    assert "Nothing recorded about this child is visible to you yet" in body
+    visible = {
+        c.pk: c.visibility
+        for c in Concern.objects.visible_to(tess).filter(
+            pk__in=[family[k].pk for k in ("school", "police", "health")]
+        )
+    }
+    assert body.count("data-visibility=") == len(visible)
+    for key, text in (("school", "SCHOOL-TEXT"), ("police", "POLICE-TEXT"), ("health", "GP-TEXT")):
+        assert (text in body) is (visible.get(family[key].pk) == Visibility.FULL)
 
 
 def test_chronology_picture_and_table_at_each_visibility(family, tess, client, mixed_visibility):

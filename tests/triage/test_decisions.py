@@ -145,3 +145,14 @@ def test_manager_summary(area, tess, mo):
     assert summary.decisions_counted == 2
     assert summary.median_to_decision.total_seconds() == 4 * 3600
     assert TriageDecision.objects.get(item=late).signed_off_by == mo  # manager's own red
+
+
+def test_summary_page_shows_the_timescales_in_force(area, mo, client):
+    from hub.triage.models import RagTimescale
+
+    RagTimescale.objects.create(area=area, band="red", working_minutes=120)
+    client.force_login(mo)
+    body = client.get(reverse("triage:summary")).content.decode()
+    timescales = body.split('id="timescales"')[1]
+    assert "Red: 2 working hours" in timescales
+    assert "Amber: 1 working day" in timescales and "Green: 3 working days" in timescales
