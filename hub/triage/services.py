@@ -25,6 +25,7 @@ from agencies.models import Agency, Area, User
 from audit.models import Action
 from audit.services import audit_record
 from concerns.models import Concern
+from concerns.services import RECORDING_ROLES
 from hub.triage.calendar import WorkingCalendar, calendar
 from hub.triage.models import (
     BAND_ORDER,
@@ -215,7 +216,7 @@ def triage_referral_create(*, actor: User, concern_id: int, reason: str) -> tupl
         .filter(pk=concern_id)
         .first()
     )
-    if concern is None:
+    if concern is None or actor.role not in RECORDING_ROLES:
         raise PermissionDenied("You cannot refer from that concern")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Say why you are referring this child to the MASH"]})
@@ -332,7 +333,8 @@ def triage_item_rate(*, actor: User, item: TriageItem, band: str, rationale: str
     """Change the RAG rating. A rationale is required; the deadline is recomputed."""
     item = _locked(item)
     _require_mash_staff(actor, item)
-    _require_open(item)
+    if item.status not in (TriageItem.Status.OPEN, TriageItem.Status.IN_PROGRESS):
+        raise ValidationError({"__all__": ["The rating cannot change once a decision is made"]})
     if band not in Band.values:
         raise ValidationError({"band": ["Choose red, amber or green"]})
     if not (rationale or "").strip():
@@ -751,6 +753,18 @@ def case_view_record(*, actor: User, item: TriageItem) -> None:
     """Write the VIEW_CASE event. Called before the case is rendered: no audit, no page."""
     with transaction.atomic():
         _audit(actor, Action.VIEW_CASE, item)
+
+
+def information_request_view_record(*, actor: User, request: InformationRequest) -> None:
+    """A designated lead opened a request (it names a child): a sensitive read, audited first."""
+    audit_record(
+        actor=actor,
+        action=Action.INFO_REQUEST,
+        object_type="information_request",
+        object_id=request.pk,
+        child_id=request.item.person_id,
+        details={"step": "view", "item_id": request.item_id},
+    )
 
 
 def acknowledgements_send(*, now: datetime | None = None, limit: int = 500) -> int:

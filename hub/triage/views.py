@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.models import Agency, Area, User
@@ -130,7 +131,17 @@ def item_assign(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Assignment saved")
     except ValidationError as exc:
         messages.error(request, "; ".join(e["text"] for e in _error_list(exc)))
-    return redirect(request.POST.get("next") or reverse("triage:case", args=[item.pk]))
+    return redirect(_safe_next(request, reverse("triage:case", args=[item.pk])))
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    """The posted `next` if it is a path on this site, else FALLBACK (no open redirects)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
 
 
 def _assignee(request: HttpRequest, who: str) -> User | None:
@@ -160,7 +171,7 @@ def items_reassign(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{len(done)} item{'s' if len(done) != 1 else ''} reassigned")
     except ValidationError as exc:
         messages.error(request, "; ".join(e["text"] for e in _error_list(exc)))
-    return redirect(request.POST.get("next") or reverse("triage:queue"))
+    return redirect(_safe_next(request, reverse("triage:queue")))
 
 
 # --- the case --------------------------------------------------------------------------------
@@ -385,6 +396,7 @@ def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Answer sent to the MASH")
             return redirect("triage:inbox")
+    services.information_request_view_record(actor=request.user, request=info_request)
     own_records = []
     seen: set[tuple] = set()
     for record in info_request.item.person.records.filter(

@@ -157,3 +157,14 @@ def test_non_mash_users_get_404(request, area, who, client):
     assert client.get(reverse("triage:queue")).status_code == 404
     assert client.get(reverse("triage:case", args=[item.pk])).status_code == 404
     assert client.get(reverse("triage:summary")).status_code == 404
+
+
+def test_next_cannot_redirect_off_site(area, tess, client):
+    item = flag(area, "amber", london(2026, 11, 23, 10, 0))
+    client.force_login(tess)
+    response = client.post(
+        reverse("triage:assign", args=[item.pk]),
+        {"assignee": "me", "next": "https://evil.example/phish"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("triage:case", args=[item.pk])

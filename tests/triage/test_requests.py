@@ -50,6 +50,9 @@ def test_round_trip_through_the_pages(item, tess, dora, school, police, client):
     assert client.get(reverse("triage:request_answer", args=[police_request.pk])).status_code == 404
     page = client.get(reverse("triage:request_answer", args=[school_request.pk]))
     assert page.status_code == 200
+    assert AuditEvent.objects.filter(
+        action="info_request", details__step="view", actor_id=dora.pk
+    ).exists()
     bad = client.post(
         reverse("triage:request_answer", args=[school_request.pk]),
         {"answer": "shared", "level": "summary", "article6": "public_task"},
