@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from concerns.taxonomy import ConsentStatus, FamilyKnows
+from concerns.taxonomy import ConsentStatus, FamilyKnows, Level
 from consent.policy import ConcernView
 
 register = template.Library()
@@ -31,3 +31,8 @@ def marker_on(view: ConcernView, form_field_name: str) -> bool:
 @register.filter
 def any_true(mapping: dict | None) -> bool:
     return bool(mapping) and any(mapping.values())
+
+
+@register.filter
+def level_label(value: int | None) -> str:
+    return str(dict(Level.choices).get(value, "")) if value else ""
