@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from concerns.models import AgencyTerm, Concern, Person, SubjectRecord
 from concerns.services import AMENDABLE_FIELDS, MAX_TEXT
@@ -238,8 +239,8 @@ MARKERS = (
     (
         "marker_sealed",
         "Sealed",
-        "Not visible outside your agency at all, not even that it exists, until your "
-        "designated lead unseals it. Use only when even that would put someone at risk.",
+        "Not visible outside your agency at all, not even that it exists. Use only when even "
+        "that would put someone at risk.",
     ),
 )
 
@@ -378,7 +379,15 @@ class ConcernForm(ConcernFieldsForm):
 
     @property
     def has_terms(self) -> bool:
-        return self.fields["agency_term"].queryset.exists()  # type: ignore[attr-defined]
+        return bool(self.term_mapping)
+
+    @cached_property
+    def term_mapping(self) -> dict[str, dict[str, Any]]:
+        """{term id: {"category", "level"}} for the page's script that fills in the form."""
+        return {
+            str(term.pk): {"category": term.category, "level": term.level}
+            for term in self.fields["agency_term"].queryset  # type: ignore[attr-defined]
+        }
 
 
 def _term_label(term: AgencyTerm) -> str:

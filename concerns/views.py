@@ -7,9 +7,9 @@ redirects (POST-redirect-GET), so a refresh never resubmits.
 
 from __future__ import annotations
 
-import logging
 import uuid
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -31,8 +31,6 @@ from concerns.forms import (
 )
 from concerns.models import Concern, SubjectRecord
 from hub.navigation import RECORDING_ROLES
-
-logger = logging.getLogger(__name__)
 
 
 def _can_record(request: HttpRequest) -> bool:
@@ -233,6 +231,7 @@ def amend(request: HttpRequest, pk: int) -> HttpResponse:
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
+                messages.success(request, "Amendment saved. The previous version is kept below.")
                 return redirect("concerns:detail", pk=concern.pk)
     else:
         form = ConcernAmendForm(initial=initial)
@@ -267,6 +266,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             except PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
+                messages.success(request, "Concern withdrawn. It stays on the record.")
                 return redirect("concerns:detail", pk=concern.pk)
     else:
         form = WithdrawForm()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from agencies.models import Agency, User
-from concerns.models import Concern
+from concerns.models import AgencyTerm, Concern
 from tests.browser.conftest import sign_in
 from tests.factories import AgencyFactory, AreaFactory, UserFactory
 
@@ -26,6 +26,7 @@ def practitioner():
     school = AgencyFactory(
         code="northgate-school", name="Northgate School", kind=Agency.Kind.EDUCATION, areas=[area]
     )
+    AgencyTerm.objects.create(agency=school, term="Chronic", level=3)
     return UserFactory(
         username=USERNAME,
         password=PASSWORD,
@@ -58,8 +59,11 @@ def test_practitioner_logs_a_concern_for_a_new_child(page, artifacts, practition
     page.locator("#id_person-date_of_birth_year").fill("2017")
     page.get_by_label("Female").check()
     page.get_by_label("Postcode (optional)").fill("zx1 2ab")
+    # The school's own term "Chronic" stands for level 3: choosing it fills the level in.
+    page.get_by_label("Your agency's term (optional)").select_option(label="Chronic (level 3)")
+    level_3 = "Level 3 – targeted or complex needs (child in need, s17)"
+    assert page.get_by_label(level_3).is_checked()
     page.locator("#id_concern-category").select_option(label="Neglect")
-    page.get_by_label("Level 2 – early help (additional needs)").check()
     text = "Arrived without a coat in the snow; said <mum> was asleep and there was no breakfast."
     page.get_by_label("What was seen or heard?").fill(text)
     page.locator("#id_concern-occurred_on_day").fill("2")
@@ -91,6 +95,18 @@ def test_practitioner_logs_a_concern_for_a_new_child(page, artifacts, practition
     page.locator("#chronology").get_by_role("link", name="Neglect").click()
     assert "Arrived without a coat" in page.locator("#concern-text").inner_text()
     page.screenshot(path=str(artifacts / "log-concern-detail.png"), full_page=True)
+
+    # A correction is an amendment: the original stays visible with who, when and why.
+    page.get_by_role("button", name="Amend").click()
+    page.get_by_label("Why are you amending it?").fill("Spoke to the class teacher: early help")
+    page.get_by_label("Level 2 – early help (additional needs)").check()
+    page.get_by_role("button", name="Save amendment").click()
+    amendments = page.locator(".govuk-summary-card")
+    assert "Spoke to the class teacher" in amendments.inner_text()
+    assert "Level 3" in amendments.inner_text() and "Level 2" in amendments.inner_text()
+    concern.refresh_from_db()
+    assert concern.level == 2
+    page.screenshot(path=str(artifacts / "log-concern-amended.png"), full_page=True)
 
     # The child is now found by a search of the agency's own records.
     page.get_by_role("link", name="Log a concern").first.click()
