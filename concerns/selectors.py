@@ -83,6 +83,16 @@ def subject_search(
     return results
 
 
+def own_reference_taken(*, actor: User, reference: str) -> bool:
+    """Whether the actor's agency already holds a person with this reference of its own."""
+    reference = (reference or "").strip()
+    return bool(reference) and (
+        SubjectRecord.objects.filter(
+            agency_id=actor.agency_id, external_reference=reference
+        ).exists()
+    )
+
+
 def own_subject_record(*, actor: User, pk: int) -> SubjectRecord:
     """A record of the actor's agency (to log a concern against it); 404 for any other."""
     try:

@@ -97,8 +97,9 @@ def new_person(request: HttpRequest) -> HttpResponse:
         done = _already_recorded(request, token)
         if done is not None:
             return redirect("concerns:recorded", pk=done.pk)
-        person_ok = person_form.is_valid()
+        person_ok = person_form.is_valid() and _reference_is_new(request, person_form)
         concern_ok = concern_form.is_valid()
+        _renew_token_if_invalid(concern_form)
         if person_ok and concern_ok:
             concern = _record_new_person_concern(request, person_form, concern_form)
             if concern is not None:
@@ -111,6 +112,27 @@ def new_person(request: HttpRequest) -> HttpResponse:
         "concerns/new_concern.html",
         _concern_context(concern_form, person_form=person_form, subject=None),
     )
+
+
+def _reference_is_new(request: HttpRequest, person_form: SubjectDetailsForm) -> bool:
+    """A reference the agency already uses means this person is known: send the user to them
+    rather than silently attaching the concern to that record under different details."""
+    reference = person_form.cleaned_data.get("external_reference", "")
+    if selectors.own_reference_taken(actor=request.user, reference=reference):
+        person_form.add_error(
+            "external_reference",
+            "Your agency already has someone with this reference: search for them instead",
+        )
+        return False
+    return True
+
+
+def _renew_token_if_invalid(form: ConcernForm) -> None:
+    """A missing or mangled token cannot be fixed by the user: give the re-shown form a new
+    one, so the next submit can succeed (and is protected against doubles again)."""
+    if "submission_token" in form.errors:
+        form.data = form.data.copy()
+        form.data[form.add_prefix("submission_token")] = str(uuid.uuid4())
 
 
 def _posted_token(request: HttpRequest, form: ConcernForm) -> uuid.UUID | None:
@@ -134,7 +156,7 @@ def _record_new_person_concern(
                 add_service_errors(person_form, exc)
                 raise
             try:
-                return services.concern_record(
+                concern = services.concern_record(
                     actor=request.user,
                     subject=subject,
                     submission_token=token,
@@ -143,6 +165,11 @@ def _record_new_person_concern(
             except ValidationError as exc:
                 add_service_errors(concern_form, exc)
                 raise
+            if concern.subject_id != subject.pk:
+                # Another submit of this form saved its concern between our check and now:
+                # keep theirs, and undo the person record this request made.
+                transaction.set_rollback(True)
+            return concern
     except ValidationError:
         return None  # the transaction rolled back: no person without their concern
     except PermissionDenied as exc:
@@ -169,7 +196,9 @@ def new_for_subject(request: HttpRequest, subject_id: int) -> HttpResponse:
         done = _already_recorded(request, token)
         if done is not None:
             return redirect("concerns:recorded", pk=done.pk)
-        if concern_form.is_valid():
+        concern_ok = concern_form.is_valid()
+        _renew_token_if_invalid(concern_form)
+        if concern_ok:
             try:
                 concern = services.concern_record(
                     actor=request.user,

@@ -17,6 +17,8 @@ register = template.Library()
 def anchor_id(bound: forms.BoundField) -> str:
     """The id of the element the error summary links to for BOUND: its first input."""
     widget = bound.field.widget
+    if isinstance(widget, forms.HiddenInput):
+        return ""
     if isinstance(widget, forms.MultiWidget):
         return f"{bound.auto_id}_day"
     if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
@@ -43,7 +45,8 @@ def error_summary_items(*forms_: Any) -> list[ErrorLink]:
         items.extend(ErrorLink("", str(message)) for message in form.non_field_errors())
         for name in form.fields:
             for message in form.errors.get(name, []):
-                items.append(ErrorLink(f"#{anchor_id(form[name])}", str(message)))
+                anchor = anchor_id(form[name])
+                items.append(ErrorLink(f"#{anchor}" if anchor else "", str(message)))
     return items
 
 

@@ -359,3 +359,51 @@ def test_services_are_the_only_writers(alice_client, monkeypatch):
     assert b"stub" in response.content
     assert SubjectRecord.objects.count() == 0
     assert Concern.objects.count() == 0
+
+
+def test_future_date_of_birth_is_refused(alice_client):
+    next_year = str(timezone.localdate().year + 1)
+    response = alice_client.post(
+        NEW, {**person_data(date_of_birth_year=next_year), **concern_data()}
+    )
+    assert b'<a href="#id_person-date_of_birth_day">Date of birth must be today or in the past' in (
+        response.content
+    )
+    assert SubjectRecord.objects.count() == 0
+
+
+def test_a_reference_the_agency_already_uses_is_not_silently_reused(alice_client, amy):
+    response = alice_client.post(
+        NEW, {**person_data(given_name="Zed", external_reference="NS-0042"), **concern_data()}
+    )
+    assert b"already has someone with this reference" in response.content
+    assert Concern.objects.count() == 0
+    assert SubjectRecord.objects.count() == 1
+
+
+def test_a_mangled_token_is_replaced_so_the_form_can_be_sent_again(alice_client):
+    data = {**person_data(), **concern_data()}
+    data["concern-submission_token"] = "not-a-uuid"
+    response = alice_client.post(NEW, data)
+    assert b"The form has expired" in response.content
+    assert Concern.objects.count() == 0
+    fresh = response.context["concern_form"]["submission_token"].value()
+    uuid.UUID(fresh)  # a new, valid token is in the re-shown form
+    assert alice_client.post(NEW, {**data, "concern-submission_token": fresh}).status_code == 302
+    assert Concern.objects.count() == 1
+
+
+def test_a_racing_second_submit_leaves_no_extra_person(alice_client, monkeypatch):
+    """The second submit passes the view's check before the first has committed (simulated by
+    hiding the first concern from that check): it still ends on the first concern, and the
+    person record it made is rolled back."""
+    from concerns import selectors
+
+    data = {**person_data(), **concern_data()}
+    first = alice_client.post(NEW, data)
+    monkeypatch.setattr(selectors, "concern_for_submission", lambda **kwargs: None)
+    second = alice_client.post(NEW, data)
+    assert second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert Concern.objects.count() == 1
+    assert SubjectRecord.objects.count() == 1
