@@ -100,6 +100,7 @@ def test_practitioner_logs_a_concern_for_a_new_child(page, artifacts, practition
     page.get_by_role("button", name="Amend").click()
     page.get_by_label("Why are you amending it?").fill("Spoke to the class teacher: early help")
     page.get_by_label("Level 2 – early help (additional needs)").check()
+    page.screenshot(path=str(artifacts / "amend-form.png"), full_page=True)
     page.get_by_role("button", name="Save amendment").click()
     amendments = page.locator(".govuk-summary-card")
     assert "Spoke to the class teacher" in amendments.inner_text()
@@ -114,3 +115,7 @@ def test_practitioner_logs_a_concern_for_a_new_child(page, artifacts, practition
     page.get_by_role("button", name="Search").click()
     assert "Mia Example" in page.locator("table").inner_text()
     page.screenshot(path=str(artifacts / "find-person.png"), full_page=True)
+
+    page.get_by_role("link", name="Recent concerns").click()
+    assert "Mia Example" in page.locator("#recent").inner_text()
+    page.screenshot(path=str(artifacts / "recent-concerns.png"), full_page=True)
