@@ -287,7 +287,7 @@ class ConcernInput:
         }
 
 
-class _Terms:
+class AgencyTerms:
     """An agency's own words for categories and levels (`AgencyTerm`), loaded once per import."""
 
     def __init__(self, agency: Agency) -> None:
@@ -305,7 +305,7 @@ _CATEGORY_LOOKUP = {c.value: c.value for c in Category} | {
 class _Reader:
     """Checks one record's shape and values; every problem is added to `errors` with its path."""
 
-    def __init__(self, errors: _Errors, terms: _Terms) -> None:
+    def __init__(self, errors: _Errors, terms: AgencyTerms) -> None:
         self.errors = errors
         self.terms = terms
 
@@ -570,7 +570,7 @@ class _Reader:
 
 
 def read_record(
-    data: Any, *, actor: User, terms: _Terms
+    data: Any, *, actor: User, terms: AgencyTerms
 ) -> tuple[ConcernInput | None, Status, _Errors, str]:
     """Check one record. Returns (input or None, status if it failed, errors, reference)."""
     errors = _Errors()
@@ -771,9 +771,11 @@ def _save(actor: User, record: ConcernInput) -> Concern:
         raise _LineFailed(Status.INVALID, errors) from exc
 
 
-def import_record(*, actor: User, data: Any, line: int, terms: _Terms | None = None) -> LineResult:
+def import_record(
+    *, actor: User, data: Any, line: int, terms: AgencyTerms | None = None
+) -> LineResult:
     """Import one record (a parsed JSON object). All of it is saved, or none of it."""
-    terms = terms if terms is not None else _Terms(actor.agency)
+    terms = terms if terms is not None else AgencyTerms(actor.agency)
     record, status, errors, reference = read_record(data, actor=actor, terms=terms)
     if record is None:
         return LineResult(line, status, reference, tuple(errors.items))
@@ -995,7 +997,7 @@ def import_file(
     report = ImportReport(format=fmt, source=source)
     hashing = _HashingReader(stream)
     buffered = io.BufferedReader(hashing)
-    terms = _Terms(actor.agency)
+    terms = AgencyTerms(actor.agency)
     parsed = _jsonl_records(buffered) if fmt == FORMAT_JSONL else _csv_records(buffered, report)
     for item in parsed:
         if item.error:

@@ -254,8 +254,8 @@ class _CopyTable:
             if f.name in given or f.attname in given:
                 positions[len(self.columns)] = given.get(f.name, given.get(f.attname))
                 self.template.append(None)
-            elif f.primary_key:
-                continue
+            elif f.primary_key or getattr(f, "generated", False) or f.has_db_default():
+                continue  # the database fills these in
             elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 self.template.append(now)
             else:

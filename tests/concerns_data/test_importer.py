@@ -274,3 +274,25 @@ def test_one_summary_audit_event_per_import(alice):
     assert AuditEvent.objects.filter(action="subject.create").exists()
     text = str(list(AuditEvent.objects.values_list("details", flat=True)))
     assert "Amy" not in text and "hungry" not in text
+
+
+def test_a_concurrent_import_of_the_same_reference_is_caught_by_the_database(alice, monkeypatch):
+    # Another import saves NS-C-0001 between this line's check and its insert: the unique
+    # constraint refuses the insert, the savepoint rolls back, and the line is compared again.
+    from concerns import importer
+
+    run(alice, base_record())
+    real_find = importer._find_existing
+    calls = []
+
+    def misses_once(record):
+        calls.append(record.reference)
+        return None if len(calls) == 1 else real_find(record)
+
+    monkeypatch.setattr(importer, "_find_existing", misses_once)
+    events = AuditEvent.objects.exclude(action="import").count()
+    (result,) = run(alice, base_record()).results
+    assert result.status == Status.ALREADY_IMPORTED
+    assert len(calls) == 2
+    assert Concern.objects.count() == 1
+    assert AuditEvent.objects.exclude(action="import").count() == events
