@@ -49,6 +49,12 @@ NAVIGATION: list[NavItem] = [
         None,
         "The concerns your agency recorded most recently, newest first.",
     ),
+    NavItem(
+        "Upload a file",
+        "concerns_upload:upload",
+        RECORDING_ROLES,
+        "Send many concerns at once from a JSON Lines or CSV file, with a report for every row.",
+    ),
 ]
 
 

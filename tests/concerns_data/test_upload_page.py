@@ -16,7 +16,7 @@ from tests.concerns_data.conftest import base_record
 from tests.concerns_data.test_csv_and_command import csv_bytes, csv_row
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.concerns_data.urls")]
+pytestmark = [pytest.mark.django_db]
 
 
 def url() -> str:

@@ -315,8 +315,11 @@ def test_navigation_registry_skips_unwired_pages_and_marks_the_current_one(alice
     try:
         navigation.register("Queue", "triage:not-built-yet", roles=["mash_triager"])
         links = navigation.links_for(alice, "/concerns/recent/")
-        assert [link.label for link in links] == ["Log a concern", "Recent concerns"]
-        assert [link.current for link in links] == [False, True]
+        labels = [link.label for link in links]
+        assert "Queue" not in labels
+        assert labels[:2] == ["Log a concern", "Recent concerns"]
+        assert [link.current for link in links][:2] == [False, True]
+        assert sum(link.current for link in links) == 1
     finally:
         navigation.NAVIGATION[:] = before
 
