@@ -52,7 +52,7 @@ NAVIGATION: list[NavItem] = [
     NavItem(
         "Upload a file",
         "concerns_upload:upload",
-        RECORDING_ROLES,
+        frozenset({User.Role.PRACTITIONER, User.Role.DESIGNATED_LEAD}),
         "Send many concerns at once from a JSON Lines or CSV file, with a report for every row.",
     ),
 ]

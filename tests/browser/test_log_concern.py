@@ -1,40 +1,32 @@
-"""A practitioner signs in, logs a concern about a new child, and sees it in the chronology.
+"""A demo practitioner signs in, logs a concern about a new child, and sees it in the chronology.
 
-Uses the demo practitioner's credentials as `seed_demo` will create them; until that lands the
-user is made here with factories (username `demo-practitioner`, password
-`demo-practitioner-password`, at a school).
+The user comes from `seed_demo` (the same command `make run` uses), with no children or concerns
+so the test owns every record it counts.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.core.management import call_command
 
 from agencies.models import Agency, User
 from concerns.models import AgencyTerm, Concern
 from tests.browser.conftest import sign_in
-from tests.factories import AgencyFactory, AreaFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-USERNAME = "demo-practitioner"
-PASSWORD = "demo-practitioner-password"
+USERNAME = "oakfield-teacher"
+PASSWORD = "demo-hub-password"
 
 
 @pytest.fixture
 def practitioner():
-    area = AreaFactory(code="northshire", name="Northshire", postcode_districts=["ZX1"])
-    school = AgencyFactory(
-        code="northgate-school", name="Northgate School", kind=Agency.Kind.EDUCATION, areas=[area]
-    )
+    call_command("seed_demo", children=1, concerns=0, allow_non_debug=True, stdout=None)
+    school = Agency.objects.get(code="demo-fern-oakfield")
     AgencyTerm.objects.create(agency=school, term="Chronic", level=3)
-    return UserFactory(
-        username=USERNAME,
-        password=PASSWORD,
-        first_name="Pat",
-        last_name="Teacher",
-        agency=school,
-        role=User.Role.PRACTITIONER,
-    )
+    user = User.objects.get(username=USERNAME)
+    assert user.role == User.Role.PRACTITIONER
+    return user
 
 
 def test_practitioner_logs_a_concern_for_a_new_child(page, artifacts, practitioner):
