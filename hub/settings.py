@@ -154,6 +154,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+# Concern-file upload page (concerns/upload_views.py). Larger files go through
+# `manage.py import_concerns` or the API; a web request should not import for minutes.
+IMPORT_UPLOAD_MAX_ROWS = env_int("IMPORT_UPLOAD_MAX_ROWS", 1_000)
+IMPORT_UPLOAD_MAX_BYTES = env_int("IMPORT_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
+
 # --- MASH triage (docs/triage.md) -------------------------------------------------------------
 # The working-time clock for RAG deadlines and acknowledgements. Bank holidays are data
 # (triage.BankHoliday); per-area RAG timescales are data (triage.RagTimescale).

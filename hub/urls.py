@@ -11,6 +11,7 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("concerns/", include("concerns.urls")),
+    path("concerns/", include("concerns.upload_urls")),
     path("sharing/", include("consent.urls")),
     path("audit/", include("audit.urls")),
     path("risk/", include("hub.risk.urls")),
