@@ -138,3 +138,13 @@ def test_my_feedback_page_lists_only_my_agencys_concerns(alice, charlie, alice_c
     body = client.get(reverse("triage:feedback")).content.decode()
     assert f'data-concern="{alice_concern.pk}"' in body
     assert f'data-concern="{police_concern.pk}"' not in body and "Received" in body
+
+
+def test_triage_pages_are_in_the_navigation_for_the_right_roles(alice, dora, tess, mo):
+    from hub.navigation import links_for
+
+    names = {u.username: {link.url_name for link in links_for(u)} for u in (alice, dora, tess, mo)}
+    assert "triage:queue" in names["tess"] and "triage:summary" not in names["tess"]
+    assert {"triage:queue", "triage:summary"} <= names["mo"]
+    assert "triage:inbox" in names["dora"] and "triage:queue" not in names["dora"]
+    assert "triage:feedback" in names["alice"] and "triage:inbox" not in names["alice"]
