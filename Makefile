@@ -41,6 +41,7 @@ $(BIN)/.installed: pyproject.toml
 assets: node_modules/.installed
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
+	mkdir -p staticfiles
 	touch $@
 
 services:
