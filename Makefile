@@ -43,6 +43,7 @@ $(BIN)/.installed: pyproject.toml
 assets: node_modules/.installed
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
+	mkdir -p staticfiles
 	touch $@
 
 services:
@@ -65,3 +66,7 @@ clean:
 .PHONY: bench-api
 bench-api: venv  ## load test: 50 API clients against gunicorn, the real endpoint vs a bare DRF create
 	$(BIN)/python manage.py bench_api --clients 50 --duration 20
+
+bench-triage: venv  ## time the MASH queue's first page with 100,000 open items
+	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
+		$(BIN)/python manage.py bench_triage $(BENCH_ARGS)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,6 +112,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # The GOV.UK Frontend package is installed from the npm registry by `make` (never committed).
 STATICFILES_DIRS = [("govuk-frontend", BASE_DIR / "node_modules" / "govuk-frontend")]
+# WhiteNoise serves static files from the app server (gunicorn) too; with finders on, no
+# collectstatic step is needed for a demo or the tests.
+WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -190,4 +194,19 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "hub.api.schema.add_problem_responses",
     ],
+}
+# Concern-file upload page (concerns/upload_views.py). Larger files go through
+# `manage.py import_concerns` or the API; a web request should not import for minutes.
+IMPORT_UPLOAD_MAX_ROWS = env_int("IMPORT_UPLOAD_MAX_ROWS", 1_000)
+IMPORT_UPLOAD_MAX_BYTES = env_int("IMPORT_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
+
+# --- MASH triage (docs/triage.md) -------------------------------------------------------------
+# The working-time clock for RAG deadlines and acknowledgements. Bank holidays are data
+# (triage.BankHoliday); per-area RAG timescales are data (triage.RagTimescale).
+TRIAGE_TIME_ZONE = env_str("TRIAGE_TIME_ZONE", "Europe/London")
+TRIAGE_WORKDAY_START = env_str("TRIAGE_WORKDAY_START", "09:00")
+TRIAGE_WORKDAY_END = env_str("TRIAGE_WORKDAY_END", "17:00")
+CELERY_BEAT_SCHEDULE["triage-acknowledgements"] = {
+    "task": "triage.send_acknowledgements",
+    "schedule": 600.0,
 }
