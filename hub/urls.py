@@ -1,14 +1,14 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from audit.auth import AuditedLoginView, AuditedLogoutView
 from hub import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
-    path("sign-in/", auth_views.LoginView.as_view(), name="login"),
-    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sign-in/", AuditedLoginView.as_view(), name="login"),
+    path("sign-out/", AuditedLogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("concerns/", include("concerns.urls")),
     path("sharing/", include("consent.urls")),

@@ -1,0 +1,163 @@
+"""Verify the audit chain in one set-based pass in PostgreSQL, then against every checkpoint.
+
+For each event (in seq order) the query recomputes `audit_hash(e)` — the same SQL function the
+insert trigger used — and compares it, and compares `prev_hash` with the previous row's hash and
+`seq` with the previous seq + 1. Checkpoints (table and file) must each match the event at their
+seq; a checkpoint beyond the chain's end means the tail was cut off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+
+from audit.checkpoints import Checkpoint, read_file_checkpoints
+
+GENESIS_HEX = "00" * 32
+
+CHAIN_SQL = """
+WITH x AS (
+  SELECT s.seq, s.prev_hash, s.hash, s.hash_ok, s.sep_ok,
+         lag(s.seq) OVER w AS p_seq, lag(s.hash) OVER w AS p_hash
+  FROM (
+    SELECT e.seq, e.prev_hash, e.hash, audit_hash(e) = e.hash AS hash_ok,
+           strpos(audit_text_fields(e), chr(31)) = 0 AS sep_ok
+    FROM audit_auditevent e ORDER BY e.seq
+  ) s
+  WINDOW w AS (ORDER BY s.seq)
+)
+SELECT count(*),
+       max(seq),
+       min(seq) FILTER (WHERE seq <> coalesce(p_seq, 0) + 1),
+       min(seq) FILTER (WHERE prev_hash <> coalesce(p_hash, decode(repeat('00', 32), 'hex'))),
+       min(seq) FILTER (WHERE NOT hash_ok),
+       min(seq) FILTER (WHERE NOT sep_ok)
+FROM x
+"""
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    events: int
+    head: str
+    last_seq: int
+    checkpoint_seq: int | None = None
+    broken_seq: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"OK: {self.events} events, head {self.head}"
+        return f"FAIL: first broken seq {self.broken_seq}: {self.problems[0]}"
+
+
+def _table_checkpoints(cursor) -> list[Checkpoint]:
+    cursor.execute("SELECT seq, head_hash FROM audit_auditcheckpoint ORDER BY seq")
+    return [Checkpoint(seq=s, hash=bytes(h).hex(), source="table") for s, h in cursor.fetchall()]
+
+
+def _chain_problems(cursor) -> tuple[int, int, list[tuple[int, str]]]:
+    cursor.execute(CHAIN_SQL)
+    count, last_seq, gap, link, bad_hash, bad_sep = cursor.fetchone()
+    problems: list[tuple[int, str]] = []
+    if gap is not None:
+        cursor.execute("SELECT max(seq) FROM audit_auditevent WHERE seq < %s", [gap])
+        before = cursor.fetchone()[0] or 0
+        problems.append(
+            (gap, f"events {before + 1}..{gap - 1} are missing (deleted) before event {gap}")
+            if gap - 1 >= before + 1
+            else (gap, f"event {gap} is out of sequence after {before} (inserted or reordered)")
+        )
+    if bad_hash is not None:
+        problems.append(
+            (
+                bad_hash,
+                f"event {bad_hash}'s stored hash does not match its contents "
+                "(a field was changed, or the row was inserted or moved)",
+            )
+        )
+    if link is not None:
+        problems.append(
+            (
+                link,
+                f"event {link}'s prev_hash does not match the hash of the event before it "
+                "(an earlier event was altered, inserted, removed or reordered)",
+            )
+        )
+    if bad_sep is not None:
+        problems.append((bad_sep, f"event {bad_sep} holds a separator character in a text field"))
+    return count or 0, last_seq or 0, problems
+
+
+def _checkpoint_problems(
+    cursor, table: list[Checkpoint], from_file: list[Checkpoint], last_seq: int
+) -> list[tuple[int, str]]:
+    problems: list[tuple[int, str]] = []
+    table_by_seq = {c.seq: c.hash for c in table}
+    for c in from_file:
+        if table_by_seq.get(c.seq) != c.hash:
+            problems.append(
+                (c.seq, f"checkpoint {c.seq} in the file is missing or different in the table")
+            )
+    every = {(c.seq, c.hash) for c in [*table, *from_file]}
+    if not every:
+        return problems
+    seqs = [s for s, _ in every]
+    hashes = [bytes.fromhex(h) for _, h in every]
+    cursor.execute(
+        """SELECT c.seq, c.hash, e.hash FROM unnest(%s::bigint[], %s::bytea[]) AS c(seq, hash)
+           LEFT JOIN audit_auditevent e ON e.seq = c.seq ORDER BY c.seq""",
+        [seqs, hashes],
+    )
+    for seq, cp_hash, ev_hash in cursor.fetchall():
+        if ev_hash is None and seq > last_seq:
+            problems.append(
+                (
+                    last_seq + 1,
+                    f"the chain ends at {last_seq} but checkpoint {seq} was taken: "
+                    f"events {last_seq + 1}..{seq} were cut off (truncated tail)",
+                )
+            )
+        elif ev_hash is None:
+            problems.append((seq, f"event {seq}, named by a checkpoint, is missing"))
+        elif bytes(ev_hash) != bytes(cp_hash):
+            problems.append((seq, f"event {seq}'s hash differs from checkpoint {seq}"))
+    return problems
+
+
+def verify_chain(*, parallel: bool = True) -> VerifyResult:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One consistent snapshot for the chain and the checkpoints.
+        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        cursor.execute("SET LOCAL jit = off")
+        if parallel:
+            cursor.execute("SET LOCAL parallel_setup_cost = 0")
+            cursor.execute("SET LOCAL parallel_tuple_cost = 0")
+        count, last_seq, problems = _chain_problems(cursor)
+        cursor.execute("SELECT hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1")
+        row = cursor.fetchone()
+        head = bytes(row[0]).hex() if row else GENESIS_HEX
+        table = _table_checkpoints(cursor)
+        try:
+            from_file = read_file_checkpoints()
+        except ValueError as exc:
+            from_file = []
+            problems.append((0, str(exc)))
+        problems += _checkpoint_problems(cursor, table, from_file, last_seq)
+    checkpoint_seq = max((c.seq for c in [*table, *from_file]), default=None)
+    if not problems:
+        return VerifyResult(
+            ok=True, events=count, head=head, last_seq=last_seq, checkpoint_seq=checkpoint_seq
+        )
+    problems.sort(key=lambda p: p[0])
+    return VerifyResult(
+        ok=False,
+        events=count,
+        head=head,
+        last_seq=last_seq,
+        checkpoint_seq=checkpoint_seq,
+        broken_seq=problems[0][0],
+        problems=[p[1] for p in problems],
+    )
