@@ -128,9 +128,11 @@ def _checkpoint_problems(
 
 
 def verify_chain(*, parallel: bool = True) -> VerifyResult:
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        # One consistent snapshot for the chain and the checkpoints.
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        if outermost:
+            # One consistent snapshot for the chain and the checkpoints.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         cursor.execute("SET LOCAL jit = off")
         if parallel:
             cursor.execute("SET LOCAL parallel_setup_cost = 0")
