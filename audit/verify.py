@@ -1,8 +1,9 @@
-"""Verify the audit chain in one set-based pass in PostgreSQL, then against every checkpoint.
+"""Verify the audit chain with set-based SQL (no Python loop over rows), then every checkpoint.
 
-For each event (in seq order) the query recomputes `audit_hash(e)` — the same SQL function the
-insert trigger used — and compares it, and compares `prev_hash` with the previous row's hash and
-`seq` with the previous seq + 1. Checkpoints (table and file) must each match the event at their
+Pass 1 recomputes `audit_hash(e)` for every event — the same SQL function the insert trigger
+used — in parallel, in any order. Pass 2 walks seq order with a window over narrow rows, checking
+that `seq` is the previous seq + 1 and `prev_hash` is the previous row's hash. Both passes read
+one REPEATABLE READ snapshot. Checkpoints (table and file) must each match the event at their
 seq; a checkpoint beyond the chain's end means the tail was cut off.
 """
 
@@ -16,24 +17,21 @@ from audit.checkpoints import Checkpoint, read_file_checkpoints
 
 GENESIS_HEX = "00" * 32
 
-CHAIN_SQL = """
-WITH x AS (
-  SELECT s.seq, s.prev_hash, s.hash, s.hash_ok, s.sep_ok,
-         lag(s.seq) OVER w AS p_seq, lag(s.hash) OVER w AS p_hash
-  FROM (
-    SELECT e.seq, e.prev_hash, e.hash, audit_hash(e) = e.hash AS hash_ok,
-           strpos(audit_text_fields(e), chr(31)) = 0 AS sep_ok
-    FROM audit_auditevent e ORDER BY e.seq
-  ) s
-  WINDOW w AS (ORDER BY s.seq)
-)
+# Pass 1 (parallel, any order): does every row's stored hash match its contents?
+HASH_SQL = """
 SELECT count(*),
-       max(seq),
+       min(e.seq) FILTER (WHERE audit_hash(e) IS DISTINCT FROM e.hash),
+       min(e.seq) FILTER (WHERE strpos(audit_text_fields(e), chr(31)) > 0)
+FROM audit_auditevent e
+"""
+# Pass 2 (in seq order, narrow rows): is seq gap-free and does each prev_hash link up?
+LINK_SQL = """
+SELECT max(seq),
        min(seq) FILTER (WHERE seq <> coalesce(p_seq, 0) + 1),
-       min(seq) FILTER (WHERE prev_hash <> coalesce(p_hash, decode(repeat('00', 32), 'hex'))),
-       min(seq) FILTER (WHERE NOT hash_ok),
-       min(seq) FILTER (WHERE NOT sep_ok)
-FROM x
+       min(seq) FILTER (WHERE prev_hash IS DISTINCT FROM
+                              coalesce(p_hash, decode(repeat('00', 32), 'hex')))
+FROM (SELECT seq, prev_hash, lag(seq) OVER w AS p_seq, lag(hash) OVER w AS p_hash
+      FROM audit_auditevent WINDOW w AS (ORDER BY seq)) x
 """
 
 
@@ -59,8 +57,10 @@ def _table_checkpoints(cursor) -> list[Checkpoint]:
 
 
 def _chain_problems(cursor) -> tuple[int, int, list[tuple[int, str]]]:
-    cursor.execute(CHAIN_SQL)
-    count, last_seq, gap, link, bad_hash, bad_sep = cursor.fetchone()
+    cursor.execute(HASH_SQL)
+    count, bad_hash, bad_sep = cursor.fetchone()
+    cursor.execute(LINK_SQL)
+    last_seq, gap, link = cursor.fetchone()
     problems: list[tuple[int, str]] = []
     if gap is not None:
         cursor.execute("SELECT max(seq) FROM audit_auditevent WHERE seq < %s", [gap])
