@@ -59,3 +59,7 @@ seed: venv
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles
+
+.PHONY: bench-audit
+bench-audit: venv  ## audit append throughput, view latency, verify_audit over 1M events
+	SECRET_KEY=test-only-secret-key-not-for-any-real-use $(BIN)/python manage.py bench_audit $(BENCH_ARGS)

@@ -67,6 +67,10 @@ PLAN_QUERIES = {
         "WHERE child_id = 4242 AND action IN ('concern.view', 'chronology.view', 'case.view', "
         "'search', 'export', 'break_glass') GROUP BY 1, 2 ORDER BY 5 DESC"
     ),
+    "disclosures (share decisions, requests, exports)": (
+        "SELECT * FROM audit_auditevent WHERE action IN ('share.decision', 'share.refused', "
+        "'share.revoked', 'info_request', 'export') ORDER BY seq DESC LIMIT 51"
+    ),
     "break-glass not reviewed": (
         "SELECT * FROM audit_auditevent e WHERE action = 'break_glass' AND NOT EXISTS "
         "(SELECT 1 FROM audit_breakglassreview r WHERE r.event_seq = e.seq) "
