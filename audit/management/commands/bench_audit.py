@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -221,6 +222,8 @@ class Command(BaseCommand):
         if options["worker"] == "latency":
             return self._worker_latency(options["n"])
 
+        # Ctrl-C or a kill still drops the throwaway database (the `finally` below).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         owner_url = os.environ.get("MIGRATION_DATABASE_URL") or os.environ["DATABASE_URL"]
         name = f"bench_audit_{os.getpid()}"
         admin_dsn = _libpq(owner_url)
