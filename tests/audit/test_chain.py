@@ -98,7 +98,8 @@ def test_request_context_is_recorded(client, alice):
     assert event.request_id == response["X-Request-ID"]
 
 
-def test_concurrent_writers_never_fork_the_chain(transactional_db):
+@pytest.mark.parametrize("in_transaction", [True, False], ids=["in-transaction", "alone"])
+def test_concurrent_writers_never_fork_the_chain(transactional_db, in_transaction):
     writers, per_writer = 4, 25
     start = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
     barrier = threading.Barrier(writers)
@@ -110,8 +111,11 @@ def test_concurrent_writers_never_fork_the_chain(transactional_db):
         try:
             barrier.wait()
             for i in range(per_writer):
-                with transaction.atomic():
-                    event = audit_record(actor=None, action=Action.SEARCH, object_id=f"{n}-{i}")
+                if in_transaction:  # a service's transaction: synchronous commit
+                    with transaction.atomic():
+                        event = audit_record(actor=None, action=Action.SEARCH, object_id=i)
+                else:  # a read's event alone: one statement, asynchronous commit
+                    event = audit_record(actor=None, action=Action.SEARCH, object_id=i)
                 with lock:
                     seen.append(event.seq)
         except BaseException as exc:  # reported below
