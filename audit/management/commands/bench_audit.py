@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from urllib.parse import urlparse, urlunparse
 
@@ -40,6 +42,16 @@ SELECT 0, now(), 'user', u, 'user' || u, u %% 50, 'agency-' || (u %% 50), 'pract
   '10.0.0.1', ''::bytea, ''::bytea
 FROM (SELECT g, (g * 7919) %% 2000 + 1 AS u FROM generate_series(%s::bigint, %s::bigint) g) s
 """
+
+# The server side alone (no Python): the same single-statement append a read's event uses.
+PGBENCH_SQL = (
+    "INSERT INTO audit_auditevent (seq, at, prev_hash, hash, actor_type, actor_id, "
+    "actor_username, actor_agency_id, actor_agency_code, actor_role, action, object_type, "
+    "object_id, child_id, lawful_basis, justification, details, request_id, client_ip) "
+    "SELECT 0, now(), ''::bytea, ''::bytea, 'user', 5, 'alice', 3, 'school', 'practitioner', "
+    "'concern.view', 'concern', '12', 77, '', '', '{}'::jsonb, 'bench', '10.0.0.1'::inet "
+    "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit;\n"
+)
 
 PLAN_QUERIES = {
     "events, no filter, first page": ("SELECT * FROM audit_auditevent ORDER BY seq DESC LIMIT 51"),
@@ -250,6 +262,7 @@ class Command(BaseCommand):
                         f"Append throughput, {writers} writer{'s' if writers > 1 else ' '}, "
                         f"{label}: {rate:,.0f} events/s ({total} events, one per transaction)"
                     )
+            self._pgbench(bench_app)
             proc = self._run(bench_app, "bench_audit", "--worker=latency", "--n=500")
             lat_out, err = proc.communicate(timeout=600)
             if proc.returncode:
@@ -273,6 +286,50 @@ class Command(BaseCommand):
                 with psycopg.connect(admin_dsn, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 out(f"Dropped {name}")
+
+    def _pgbench(self, url: str) -> None:
+        pgbench = shutil.which("pgbench")
+        if pgbench is None:
+            self.stdout.write("pgbench not installed: server-side figure skipped")
+            return
+        parts = urlparse(url)
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as fh:
+            fh.write(PGBENCH_SQL)
+        try:
+            for clients in (1, 4):
+                proc = subprocess.run(  # noqa: S603
+                    [
+                        pgbench,
+                        "-n",
+                        "-T",
+                        "5",
+                        "-c",
+                        str(clients),
+                        "-j",
+                        str(min(clients, 2)),
+                        "-f",
+                        fh.name,
+                        "-h",
+                        parts.hostname or "127.0.0.1",
+                        "-p",
+                        str(parts.port or 5432),
+                        "-U",
+                        parts.username or "hub_app",
+                        parts.path.lstrip("/"),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=False,
+                )
+                tps = [ln for ln in proc.stdout.splitlines() if ln.startswith("tps")]
+                rate = float(tps[0].split()[2]) if tps else float("nan")
+                self.stdout.write(
+                    f"Append throughput, server side only (pgbench, {clients} client"
+                    f"{'s' if clients > 1 else ''}, events alone): {rate:,.0f} events/s"
+                )
+        finally:
+            os.unlink(fh.name)
 
     def _plans(self, dsn: str) -> None:
         with psycopg.connect(dsn, autocommit=True) as conn:
