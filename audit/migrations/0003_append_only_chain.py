@@ -48,7 +48,7 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $f$
     e.actor_type, coalesce(e.actor_id::text, ''), e.actor_username,
     coalesce(e.actor_agency_id::text, ''), e.actor_agency_code, e.actor_role, e.action,
     e.object_type, e.object_id, coalesce(e.child_id::text, ''), e.lawful_basis,
-    e.justification, e.details::text, e.request_id, coalesce(host(e.client_ip), ''))
+    e.justification, e.details::text, e.request_id, coalesce(e.client_ip::text, ''))
 $f$;
 
 -- The text fields an attacker could smuggle a separator into.
