@@ -70,3 +70,6 @@ bench-api: venv  ## load test: 50 API clients against gunicorn, the real endpoin
 bench-triage: venv  ## time the MASH queue's first page with 100,000 open items
 	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
 		$(BIN)/python manage.py bench_triage $(BENCH_ARGS)
+.PHONY: bench-audit
+bench-audit: venv  ## audit append throughput, view latency, verify_audit over 1M events
+	SECRET_KEY=test-only-secret-key-not-for-any-real-use $(BIN)/python manage.py bench_audit $(BENCH_ARGS)

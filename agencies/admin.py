@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from agencies.models import Agency, Area, User
+from agencies.services import user_update_access, user_update_related_access
 
 
 @admin.register(Area)
@@ -33,3 +34,14 @@ class UserAdmin(BaseUserAdmin):
         if request.user.is_superuser:
             return qs
         return qs.filter(agency_id=request.user.agency_id)
+
+    def save_model(self, request, obj, form, change):
+        # Role, agency and active-flag changes are audited (permission.change).
+        user_update_access(actor=request.user, user=obj, created=not change)
+
+    def save_related(self, request, form, formsets, change):
+        user_update_related_access(
+            actor=request.user,
+            user=form.instance,
+            apply=lambda: super(UserAdmin, self).save_related(request, form, formsets, change),
+        )

@@ -1,58 +1,89 @@
 """The one way anything is written to the audit trail.
 
 `audit_record` must be called inside the transaction of the action it records, before any data
-leaves: if the event cannot be written, the action fails with it.
+leaves: if the event cannot be written, the action fails with it. Call it as late in the
+transaction as you can: the chain's lock is held from the insert until the transaction ends,
+so every other auditing transaction waits for yours.
+
+PostgreSQL assigns `seq`, `at`, `prev_hash` and `hash` (trigger `audit_event_chain`, see
+audit/migrations/0003_append_only_chain.py and docs/audit.md); Python never computes a hash.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from datetime import UTC, datetime
+import logging
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.utils import timezone
 
 from audit import context
-from audit.models import AuditEvent
+from audit.models import Action, AuditEvent, BreakGlassReview
 
-GENESIS_HASH = "0" * 64
-# pg_advisory_xact_lock key serialising chain appends ("audit" in ASCII).
+logger = logging.getLogger(__name__)
+
+GENESIS_HASH = bytes(32)
+# pg_advisory_xact_lock key serialising chain appends ("audit" in ASCII); the trigger uses it.
 CHAIN_LOCK_KEY = 0x6175646974
+# The canonical text joins fields with this character, so no text field may contain it.
+SEPARATOR = "\x1f"
+
+_COLUMNS = (
+    "actor_type",
+    "actor_id",
+    "actor_username",
+    "actor_agency_id",
+    "actor_agency_code",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "child_id",
+    "lawful_basis",
+    "justification",
+    "details",
+    "request_id",
+    "client_ip",
+)
+_INSERT_SQL = """
+INSERT INTO audit_auditevent (
+  seq, at, prev_hash, hash, actor_type, actor_id, actor_username, actor_agency_id,
+  actor_agency_code, actor_role, action, object_type, object_id, child_id, lawful_basis,
+  justification, details, request_id, client_ip
+) VALUES (0, now(), ''::bytea, ''::bytea, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+  %s::jsonb, %s, %s)
+RETURNING seq, at, prev_hash, hash
+"""
+# The same insert as one self-contained statement for an event alone in its transaction (a
+# read): in autocommit it is its own transaction, and `set_config(..., true)` makes that one
+# commit skip waiting for the WAL flush. One round trip; the chain lock is held only inside
+# the server, never across a network round trip or a disk sync.
+_INSERT_ALONE_SQL = """
+INSERT INTO audit_auditevent (
+  seq, at, prev_hash, hash, actor_type, actor_id, actor_username, actor_agency_id,
+  actor_agency_code, actor_role, action, object_type, object_id, child_id, lawful_basis,
+  justification, details, request_id, client_ip
+) SELECT 0, now(), ''::bytea, ''::bytea, %s, %s::bigint, %s, %s::bigint, %s, %s, %s, %s, %s,
+  %s::bigint, %s, %s, %s::jsonb, %s, %s::inet
+FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+RETURNING seq, at, prev_hash, hash
+"""
 
 
-def canonical_json(fields: dict[str, Any]) -> str:
-    """The event's fields as canonical JSON: sorted keys, no spaces, UTF-8, ISO timestamps."""
-    return json.dumps(
-        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
+class AnonymousActor:
+    """Somebody not (yet) signed in, e.g. a failed sign-in. Has no id, agency or role."""
+
+    audit_actor_type = "anonymous"
+    pk = None
 
 
-def event_fields(event: AuditEvent) -> dict[str, Any]:
-    """The fields covered by the hash, in a form that round-trips through the database."""
-    return {
-        "seq": event.seq,
-        "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor_type": event.actor_type,
-        "actor_id": event.actor_id,
-        "actor_username": event.actor_username,
-        "actor_agency_id": event.actor_agency_id,
-        "actor_agency_code": event.actor_agency_code,
-        "actor_role": event.actor_role,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "child_id": event.child_id,
-        "lawful_basis": event.lawful_basis,
-        "justification": event.justification,
-        "details": event.details,
-        "request_id": event.request_id,
-        "client_ip": event.client_ip,
-    }
-
-
-def compute_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical_json(fields)).encode("utf-8")).hexdigest()
+def _clean(value: Any, limit: int) -> str:
+    text = "" if value is None else str(value)
+    return text.replace(SEPARATOR, " ")[:limit]
 
 
 def _actor_fields(actor: Any) -> dict[str, Any]:
@@ -68,16 +99,15 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
     actor_type = getattr(actor, "audit_actor_type", "user")
     agency = getattr(actor, "agency", None)
     return {
-        "actor_type": actor_type,
+        "actor_type": _clean(actor_type, 16),
         "actor_id": actor.pk,
-        "actor_username": getattr(actor, "username", "") or getattr(actor, "name", ""),
+        "actor_username": _clean(getattr(actor, "username", "") or getattr(actor, "name", ""), 150),
         "actor_agency_id": getattr(agency, "pk", None),
-        "actor_agency_code": getattr(agency, "code", "") or "",
-        "actor_role": getattr(actor, "role", "") or "",
+        "actor_agency_code": _clean(getattr(agency, "code", ""), 32),
+        "actor_role": _clean(getattr(actor, "role", ""), 32),
     }
 
 
-@transaction.atomic
 def audit_record(
     *,
     actor: Any,
@@ -92,27 +122,92 @@ def audit_record(
     """Append one event to the chain. `actor` is a user, an API client, or None for the system.
 
     `details` holds ids and codes only — never concern text, names or dates of birth.
+    One INSERT statement: atomic by itself, and part of the caller's transaction if there is one.
     """
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
     ctx = context.current()
-    event = AuditEvent(
-        seq=seq,
-        at=datetime.now(tz=UTC),
-        action=str(action),
-        object_type=object_type,
-        object_id=str(object_id) if object_id not in (None, "") else "",
-        child_id=child_id,
-        lawful_basis=lawful_basis,
-        justification=justification,
-        details=details or {},
-        request_id=ctx.request_id,
-        client_ip=ctx.client_ip,
-        prev_hash=prev_hash,
+    values: dict[str, Any] = {
         **_actor_fields(actor),
-    )
-    event.hash = compute_hash(prev_hash, event_fields(event))
-    event.save(force_insert=True)
-    return event
+        "action": _clean(action, 32),
+        "object_type": _clean(object_type, 64),
+        "object_id": _clean(object_id, 64),
+        "child_id": child_id,
+        "lawful_basis": _clean(lawful_basis, 64),
+        "justification": _clean(justification, 10_000),
+        "details": json.dumps(details or {}, cls=DjangoJSONEncoder, sort_keys=True),
+        "request_id": _clean(ctx.request_id, 64),
+        "client_ip": ctx.client_ip,
+    }
+    params = [values[c] for c in _COLUMNS]
+    if connection.in_atomic_block or not getattr(settings, "AUDIT_ASYNC_COMMIT_ALONE", True):
+        # Part of the caller's transaction: committed (durably) with the action it records.
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_SQL, params)
+            seq, at, prev_hash, hash_ = cursor.fetchone()
+    else:
+        # An event alone in its transaction (a read: a view, search or export). Committing
+        # without waiting for the WAL flush keeps the chain lock for microseconds instead of a
+        # disk sync; the event is committed and visible before any data leaves, and the next
+        # synchronous commit (any write, every checkpoint) makes it durable. See docs/audit.md.
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_ALONE_SQL, params)
+            seq, at, prev_hash, hash_ = cursor.fetchone()
+    every = getattr(settings, "AUDIT_CHECKPOINT_EVERY", 1000)
+    if every and seq % every == 0:
+        _enqueue_checkpoint()
+    values["details"] = details or {}
+    return AuditEvent(seq=seq, at=at, prev_hash=prev_hash, hash=hash_, **values)
+
+
+def _enqueue_checkpoint() -> None:
+    def enqueue() -> None:
+        from audit.tasks import audit_checkpoint
+
+        try:
+            audit_checkpoint.delay()
+        except Exception:  # a broker outage must not fail the request; beat catches up
+            logger.warning("audit: could not enqueue checkpoint; beat will write it")
+
+    transaction.on_commit(enqueue)
+
+
+def break_glass_review_record(
+    *, actor: Any, event_seq: int, outcome: str, note: str = ""
+) -> BreakGlassReview:
+    """Mark a break-glass event reviewed. Appends a review; the event itself never changes."""
+    if outcome not in BreakGlassReview.Outcome.values:
+        raise ValueError("unknown review outcome")
+    with transaction.atomic():
+        event = AuditEvent.objects.filter(seq=event_seq, action=Action.BREAK_GLASS).first()
+        if event is None:
+            raise AuditEvent.DoesNotExist(f"no break-glass event {event_seq}")
+        review = BreakGlassReview.objects.create(
+            event_seq=event_seq,
+            at=timezone.now(),
+            reviewer_id=actor.pk,
+            reviewer_username=actor.username,
+            outcome=outcome,
+            note=note.replace(SEPARATOR, " "),
+        )
+        audit_record(
+            actor=actor,
+            action=Action.BREAK_GLASS_REVIEW,
+            object_type="audit_event",
+            object_id=event_seq,
+            child_id=event.child_id,
+            details={"outcome": outcome, "review_id": review.pk},
+        )
+    return review
+
+
+def checkpoint_write() -> tuple[int, str, datetime, bool] | None:
+    """Record the chain's head as a checkpoint (table) if it moved; returns the latest one.
+
+    Runs the SECURITY DEFINER function `audit_checkpoint_write()`: the application role cannot
+    write checkpoints any other way. Returns (seq, hash hex, at, created) or None if no events.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT cp_seq, cp_hash, cp_at, cp_created FROM audit_checkpoint_write()")
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return row[0], bytes(row[1]).hex(), row[2], row[3]

@@ -209,4 +209,33 @@ TRIAGE_WORKDAY_END = env_str("TRIAGE_WORKDAY_END", "17:00")
 CELERY_BEAT_SCHEDULE["triage-acknowledgements"] = {
     "task": "triage.send_acknowledgements",
     "schedule": 600.0,
+# --- Audit (docs/audit.md) -------------------------------------------------------------------
+from celery.schedules import crontab  # noqa: E402
+
+# Checkpoints of the audit chain's head go to a table hub_app cannot write and to this
+# append-only file, which operations ship off the host. Empty disables the file copy.
+AUDIT_CHECKPOINT_FILE = env_str(
+    "AUDIT_CHECKPOINT_FILE", str(BASE_DIR / "var" / "audit-checkpoints.jsonl")
+)
+AUDIT_CHECKPOINT_EVERY = env_int("AUDIT_CHECKPOINT_EVERY", 1000)  # events between checkpoints
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env_int("AUDIT_CHECKPOINT_INTERVAL_SECONDS", 600)
+# Access monitoring: working hours (local time, weekdays) and the "many children" threshold.
+AUDIT_WORKING_HOURS = (
+    env_int("AUDIT_WORKDAY_START_HOUR", 8),
+    env_int("AUDIT_WORKDAY_END_HOUR", 18),
+)
+AUDIT_MANY_CHILDREN_THRESHOLD = env_int("AUDIT_MANY_CHILDREN_THRESHOLD", 30)
+# Callables explaining an access by a relationship; each takes a list of
+# (actor_id, actor_agency_id, child_id) and returns the subset it explains.
+AUDIT_ACCESS_EXPLAINERS = [
+    "audit.explainers.agency_holds_concern",
+    "audit.explainers.child_in_area_triage",
+]
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.tasks.audit_checkpoint",
+    "schedule": float(AUDIT_CHECKPOINT_INTERVAL_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["audit-access-monitoring"] = {
+    "task": "audit.tasks.access_monitoring_daily",
+    "schedule": crontab(hour=5, minute=30),
 }

@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from audit.auth import AuditedLoginView, AuditedLogoutView
 from hub import views
 
 urlpatterns = [
@@ -13,8 +13,8 @@ urlpatterns = [
         r"^assets/(?P<path>.+)$",
         RedirectView.as_view(url="/static/govuk-frontend/dist/govuk/assets/%(path)s"),
     ),
-    path("sign-in/", auth_views.LoginView.as_view(), name="login"),
-    path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sign-in/", AuditedLoginView.as_view(), name="login"),
+    path("sign-out/", AuditedLogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("concerns/", include("concerns.urls")),
     path("concerns/", include("concerns.upload_urls")),

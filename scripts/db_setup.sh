@@ -25,6 +25,19 @@ END
 $$;
 -- The migration role may hand audit tables to hub_audit (ALTER ... OWNER needs membership).
 GRANT hub_audit TO hub_owner;
+-- The application role never gets a way round the audit tables' protection (docs/audit.md).
+ALTER ROLE hub_app NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB;
+ALTER ROLE hub_audit NOLOGIN;
+DO $$
+BEGIN
+  IF pg_has_role('hub_app', 'hub_audit', 'MEMBER') THEN
+    REVOKE hub_audit FROM hub_app;
+  END IF;
+  IF pg_has_role('hub_app', 'hub_owner', 'MEMBER') THEN
+    REVOKE hub_owner FROM hub_app;
+  END IF;
+END
+$$;
 SQL
 if ! psql "$SUPER_URL" -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
   psql "$SUPER_URL" -v ON_ERROR_STOP=1 -q -c "CREATE DATABASE \"$DB\" OWNER hub_owner"
