@@ -153,3 +153,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Consent (docs/consent.md): how long a MASH manager's break-glass access lasts.
+CONSENT_BREAK_GLASS_MINUTES = env_int("CONSENT_BREAK_GLASS_MINUTES", 60)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "safeguarding-hub@localhost")

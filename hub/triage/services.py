@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from audit.services import audit_record
+from consent.services import mash_involvement_open
 from hub.triage.models import BAND_ORDER, Band, TriageItem
 
 
@@ -24,6 +25,10 @@ def triage_item_raise_for_flag(
     for _attempt in range(2):
         try:
             with transaction.atomic():
+                # The child is now in this area's MASH triage: the MASH rule (consent) applies.
+                mash_involvement_open(
+                    actor=None, person_id=person_id, area_id=area_id, reason="combined-risk flag"
+                )
                 item = (
                     TriageItem.objects.select_for_update()
                     .filter(
