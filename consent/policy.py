@@ -32,11 +32,12 @@ the very next query):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import IntEnum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import (
     Case,
     Exists,
@@ -47,7 +48,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest, Least
+from django.db.models.functions import Coalesce, Greatest, Least, Now
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class _Viewer:
 
     user_id: int | None
     agency_id: int
+    today: date
     is_designated_lead: bool
     same_agency_level: Visibility
     is_health_agency: bool
@@ -98,13 +100,37 @@ class _Viewer:
 _SAME_AGENCY = {"none": Visibility.NONE, "summary": Visibility.SUMMARY, "full": Visibility.FULL}
 
 
-def _viewer(user: Any) -> _Viewer | None:
-    """One query that reads the viewer's context and which sources can possibly apply.
+_VIEWER_SQL = """
+SELECT a.kind, a.same_agency_visibility,
+  CASE WHEN %(mash)s THEN ARRAY(
+    SELECT aa.area_id FROM {agency_areas} aa WHERE aa.agency_id = a.id) END AS served,
+  CASE WHEN %(mash)s THEN ARRAY(
+    SELECT g.area_id FROM {agreement} g JOIN {agency_areas} aa ON aa.area_id = g.area_id
+    WHERE aa.agency_id = a.id AND g.effective_from <= %(today)s
+      AND (g.effective_to IS NULL OR g.effective_to >= %(today)s)) END AS agreed,
+  ARRAY(SELECT h.id FROM {agency} h WHERE h.kind = 'health') AS health_ids,
+  EXISTS(
+    SELECT 1 FROM {decision} d
+    WHERE d.share AND d.revoked_at IS NULL
+      AND (d.review_on IS NULL OR d.review_on >= %(today)s)
+      AND (d.recipient_agency_id = a.id OR d.recipient_user_id = %(uid)s
+           OR (%(mash)s AND d.recipient_area_id IN (
+               SELECT aa.area_id FROM {agency_areas} aa WHERE aa.agency_id = a.id)))
+  ) AS has_decisions,
+  EXISTS(
+    SELECT 1 FROM {consent} c JOIN {consent_agencies} ca ON ca.consentrecord_id = c.id
+    WHERE ca.agency_id = a.id AND c.status = 'given' AND c.withdrawn_at IS NULL
+  ) AS has_consent,
+  (%(manager)s AND EXISTS(
+    SELECT 1 FROM {grant} b WHERE b.user_id = %(uid)s AND b.expires_at > now()
+  )) AS has_break_glass
+FROM {agency} a WHERE a.id = %(agency_id)s AND a.is_active
+"""
 
-    Pruning a source that has no rows for this viewer keeps big lists fast; it can only ever
-    leave a source out when it grants nothing, so it never widens access.
-    """
-    from agencies.models import Agency, Area
+
+@lru_cache(maxsize=1)
+def _viewer_sql() -> str:
+    from agencies.models import Agency
     from consent.models import (
         AreaSharingAgreement,
         BreakGlassGrant,
@@ -112,6 +138,24 @@ def _viewer(user: Any) -> _Viewer | None:
         SharingDecision,
     )
 
+    return _VIEWER_SQL.format(
+        agency=Agency._meta.db_table,
+        agency_areas=Agency.areas.through._meta.db_table,
+        agreement=AreaSharingAgreement._meta.db_table,
+        decision=SharingDecision._meta.db_table,
+        consent=ConsentRecord._meta.db_table,
+        consent_agencies=ConsentRecord.agencies.through._meta.db_table,
+        grant=BreakGlassGrant._meta.db_table,
+    )
+
+
+def _viewer(user: Any) -> _Viewer | None:
+    """One query that reads the viewer's context and which sources can possibly apply.
+
+    Pruning a source that has no rows for this viewer keeps big lists fast; it can only ever
+    leave out a source that grants nothing, so it never widens access. It runs on every call:
+    nothing about access is cached between queries.
+    """
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     agency_id = getattr(user, "agency_id", None)
@@ -119,72 +163,35 @@ def _viewer(user: Any) -> _Viewer | None:
         return None
     person = _is_person(user)
     role = getattr(user, "role", "") if person else ""
-    is_mash = role in MASH_ROLES
-    now = timezone.now()
     today = timezone.localdate()
-    recipient = Q(recipient_agency_id=OuterRef("pk"))
-    if person:
-        recipient |= Q(recipient_user_id=user.pk)
-    if is_mash:
-        recipient |= Q(recipient_area__agencies=OuterRef("pk"))
-    live_decisions = SharingDecision.objects.filter(
-        recipient, share=True, revoked_at__isnull=True
-    ).filter(Q(review_on__isnull=True) | Q(review_on__gte=today))
-    empty = Area.objects.none().values("pk")
-    row = (
-        Agency.objects.filter(pk=agency_id, is_active=True)
-        .annotate(
-            served=ArraySubquery(
-                Area.objects.filter(agencies=OuterRef("pk")).values("pk") if is_mash else empty
-            ),
-            agreed=ArraySubquery(
-                AreaSharingAgreement.objects.filter(
-                    area__agencies=OuterRef("pk"), effective_from__lte=today
-                )
-                .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=today))
-                .values("area_id")
-                if is_mash
-                else empty
-            ),
-            health_ids=ArraySubquery(Agency.objects.filter(kind="health").values("pk")),
-            has_decisions=Exists(live_decisions),
-            has_consent=Exists(
-                ConsentRecord.objects.filter(
-                    agencies=OuterRef("pk"), status="given", withdrawn_at__isnull=True
-                )
-            ),
-            has_break_glass=Exists(
-                BreakGlassGrant.objects.filter(user_id=user.pk, expires_at__gt=now)
-                if person and role == "mash_manager"
-                else BreakGlassGrant.objects.none()
-            ),
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _viewer_sql(),
+            {
+                "mash": role in MASH_ROLES,
+                "manager": role == "mash_manager",
+                "today": today,
+                "uid": user.pk if person else None,
+                "agency_id": agency_id,
+            },
         )
-        .values(
-            "kind",
-            "same_agency_visibility",
-            "served",
-            "agreed",
-            "health_ids",
-            "has_decisions",
-            "has_consent",
-            "has_break_glass",
-        )
-        .first()
-    )
+        row = cursor.fetchone()
     if row is None:
         return None
+    kind, same_agency, served, agreed, health_ids, has_dec, has_consent, has_bg = row
     return _Viewer(
         user_id=user.pk if person else None,
         agency_id=agency_id,
+        today=today,
         is_designated_lead=role == "designated_lead",
-        same_agency_level=_SAME_AGENCY.get(row["same_agency_visibility"], Visibility.NONE),
-        is_health_agency=row["kind"] == "health",
-        served_area_ids=tuple(sorted(set(row["served"] or ()))),
-        agreement_area_ids=tuple(sorted(set(row["agreed"] or ()))),
-        health_agency_ids=tuple(row["health_ids"] or ()),
-        has_decisions=bool(row["has_decisions"]),
-        has_consent=bool(row["has_consent"]),
-        has_break_glass=bool(row["has_break_glass"]),
+        same_agency_level=_SAME_AGENCY.get(same_agency, Visibility.NONE),
+        is_health_agency=kind == "health",
+        served_area_ids=tuple(sorted(set(served or ()))),
+        agreement_area_ids=tuple(sorted(set(agreed or ()))),
+        health_agency_ids=tuple(sorted(health_ids or ())),
+        has_decisions=bool(has_dec),
+        has_consent=bool(has_consent),
+        has_break_glass=bool(has_bg),
     )
 
 
@@ -192,7 +199,7 @@ def _levels(v: _Viewer) -> tuple[dict[str, Any], dict[str, Any], Q | None]:
     """(aliases, per-source level expressions, the WHERE condition) for viewer V."""
     from consent.models import BreakGlassGrant, ConsentRecord, MashInvolvement, SharingDecision
 
-    now, today = timezone.now(), timezone.localdate()
+    today = v.today
     person_ref = OuterRef("subject__person_id")
     is_own = Q(agency_id=v.agency_id)
     full, summary, existence = (int(Visibility.FULL), int(Visibility.SUMMARY), 1)
@@ -300,7 +307,7 @@ def _levels(v: _Viewer) -> tuple[dict[str, Any], dict[str, Any], Q | None]:
 
     if v.has_break_glass and v.user_id is not None:
         grant = BreakGlassGrant.objects.filter(
-            user_id=v.user_id, person_id=person_ref, expires_at__gt=now
+            user_id=v.user_id, person_id=person_ref, expires_at__gt=Now()
         )
         sources["break_glass"] = Case(When(Exists(grant), then=_int(full)), default=_int(0))
         exists_any.append(Q(Exists(grant)))
@@ -354,6 +361,10 @@ def visible_concerns(user, queryset: ConcernQuerySet, *, explain: bool = False) 
     viewer = _viewer(user)
     if viewer is None:
         return queryset.none()
+    return _apply(viewer, queryset, explain=explain)
+
+
+def _apply(viewer: _Viewer, queryset: Any, *, explain: bool = False) -> Any:
     aliases, sources, where = _levels(viewer)
     if where is None:
         return queryset.none()
@@ -365,19 +376,36 @@ def visible_concerns(user, queryset: ConcernQuerySet, *, explain: bool = False) 
     return qs.annotate(**annotations)
 
 
-def visibility_of(user, concern: Concern) -> Visibility:
-    """The single-object form of the rule; always agrees with `visible_concerns`."""
+@lru_cache(maxsize=512)
+def _single_sql(viewer: _Viewer) -> tuple[str, tuple[Any, ...]] | None:
+    """The rule's SQL for one viewer, compiled once per viewer *shape* (the pre-query still runs
+    every time, and the data is read live, so this caches text, never an access decision)."""
     from concerns.models import Concern
 
+    qs = _apply(viewer, Concern.objects.all())
+    if qs.query.is_empty():
+        return None
+    sql, params = qs.values_list("pk", "visibility").query.sql_with_params()
+    # SQL compiled by Django from the rule (values stay in params); only the id is added.
+    return f"SELECT v.visibility FROM ({sql}) v WHERE v.pk = %s", tuple(params)  # noqa: S608
+
+
+def visibility_of(user, concern: Concern) -> Visibility:
+    """The single-object form of the rule: the very same compiled SQL as `visible_concerns`,
+    narrowed to one row, so the two can never disagree."""
     if concern is None or concern.pk is None:
         return Visibility.NONE
-    row = (
-        Concern.objects.filter(pk=concern.pk)
-        .visible_to(user)
-        .values_list("visibility", flat=True)
-        .first()
-    )
-    return Visibility(row) if row is not None else Visibility.NONE
+    viewer = _viewer(user)
+    if viewer is None:
+        return Visibility.NONE
+    compiled = _single_sql(viewer)
+    if compiled is None:
+        return Visibility.NONE
+    sql, params = compiled
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, concern.pk])
+        row = cursor.fetchone()
+    return Visibility(row[0]) if row is not None else Visibility.NONE
 
 
 def access_explanation(user, concern: Concern) -> dict[str, Visibility]:
