@@ -93,6 +93,7 @@ class _Viewer:
     agreement_area_ids: tuple[int, ...]  # …of those, with a sharing agreement in force
     health_agency_ids: tuple[int, ...]
     has_decisions: bool
+    has_consent_decisions: bool
     has_consent: bool
     has_break_glass: bool
 
@@ -117,6 +118,11 @@ SELECT a.kind, a.same_agency_visibility,
            OR (%(mash)s AND d.recipient_area_id IN (
                SELECT aa.area_id FROM {agency_areas} aa WHERE aa.agency_id = a.id)))
   ) AS has_decisions,
+  EXISTS(
+    SELECT 1 FROM {decision} d
+    WHERE d.share AND d.revoked_at IS NULL AND d.article6 = 'consent'
+      AND (d.review_on IS NULL OR d.review_on >= %(today)s)
+  ) AS has_consent_decisions,
   EXISTS(
     SELECT 1 FROM {consent} c JOIN {consent_agencies} ca ON ca.consentrecord_id = c.id
     WHERE ca.agency_id = a.id AND c.status = 'given' AND c.withdrawn_at IS NULL
@@ -178,7 +184,7 @@ def _viewer(user: Any) -> _Viewer | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    kind, same_agency, served, agreed, health_ids, has_dec, has_consent, has_bg = row
+    kind, same_agency, served, agreed, health_ids, has_dec, has_cdec, has_consent, has_bg = row
     return _Viewer(
         user_id=user.pk if person else None,
         agency_id=agency_id,
@@ -190,6 +196,7 @@ def _viewer(user: Any) -> _Viewer | None:
         agreement_area_ids=tuple(sorted(set(agreed or ()))),
         health_agency_ids=tuple(sorted(health_ids or ())),
         has_decisions=bool(has_dec),
+        has_consent_decisions=bool(has_cdec),
         has_consent=bool(has_consent),
         has_break_glass=bool(has_bg),
     )
@@ -243,21 +250,28 @@ def _levels(v: _Viewer) -> tuple[dict[str, Any], dict[str, Any], Q | None]:
             recipient |= Q(recipient_user_id=v.user_id)
         if v.served_area_ids:
             recipient |= Q(recipient_area_id__in=v.served_area_ids)
-        consent_alive = ConsentRecord.objects.filter(
-            status="given", withdrawn_at__isnull=True, agencies=v.agency_id
-        ).filter(agencies=OuterRef("owner_agency_id"))
-        consent_alive = consent_alive.filter(
-            Q(person_id=OuterRef("person_id"))
-            | Q(
-                household__members__person_id=OuterRef("person_id"),
-                household__members__left_on__isnull=True,
+        live = SharingDecision.objects.filter(
+            recipient, share=True, revoked_at__isnull=True
+        ).filter(Q(review_on__isnull=True) | Q(review_on__gte=today))
+        if v.has_consent_decisions:
+            # A consent-based decision counts only while consent covering both agencies lives.
+            consent_alive = (
+                ConsentRecord.objects.filter(
+                    status="given", withdrawn_at__isnull=True, agencies=v.agency_id
+                )
+                .filter(agencies=OuterRef("owner_agency_id"))
+                .filter(
+                    Q(person_id=OuterRef("person_id"))
+                    | Q(
+                        household__members__person_id=OuterRef("person_id"),
+                        household__members__left_on__isnull=True,
+                    )
+                )
             )
-        )
-        live = (
-            SharingDecision.objects.filter(recipient, share=True, revoked_at__isnull=True)
-            .filter(Q(review_on__isnull=True) | Q(review_on__gte=today))
-            .filter(~Q(article6="consent") | Exists(consent_alive))
-        )
+            live = live.filter(~Q(article6="consent") | Exists(consent_alive))
+        else:
+            # None existed a moment ago; one made since is left out (narrowing, never widening).
+            live = live.exclude(article6="consent")
         effective = Least(
             "level",
             Case(When(lift_marker_cap=True, then=_int(full)), default=OuterRef("_vis_cap_marker")),

@@ -139,6 +139,7 @@ def sharing_decision_record(
     family_not_told_reason: str = "",
     information_request_id: int | None = None,
     lift_marker_cap: bool = False,
+    notes: dict[str, str] | None = None,
 ) -> SharingDecision:
     """Record a decision to share — or not to share — the actor's agency's information.
 
@@ -150,6 +151,7 @@ def sharing_decision_record(
     criminal-offence data needs Article 10 or, for police law-enforcement processing, DPA 2018
     Part 3 with Schedule 8 paragraph 4. LIFT_MARKER_CAP lets the recipient past the
     police-investigation / do-not-disclose-to-family cap; nothing opens a sealed concern.
+    NOTES (the decision aid's answers: safety, advice) are kept with what the decider knew.
     """
     now = timezone.now()
     errors: dict[str, list[str]] = {}
@@ -303,7 +305,7 @@ def sharing_decision_record(
         family_not_told_reason=family_not_told_reason,
         information_request_id=information_request_id,
         review_on=review_on,
-        knew=_knew(covered),
+        knew=_knew(covered) | {"notes": {k: str(v) for k, v in (notes or {}).items()}},
         decided_by=actor,
         decided_at=now,
     )
@@ -365,6 +367,20 @@ def sharing_decision_revoke(*, actor: User, decision: SharingDecision, reason: s
         lawful_basis=decision.lawful_basis_code,
         justification=reason,
         details={"concern_id": decision.concern_id},
+    )
+
+
+def access_view_record(
+    *, actor: User, action: str, concern_ids: list[int], child_id: int | None
+) -> None:
+    """Audit a read of concerns (ids and levels only) before the page leaves the server."""
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="concern" if len(concern_ids) == 1 else "child",
+        object_id=concern_ids[0] if len(concern_ids) == 1 else (child_id or ""),
+        child_id=child_id,
+        details={"concern_ids": concern_ids[:500], "count": len(concern_ids)},
     )
 
 
