@@ -59,3 +59,6 @@ seed: venv
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles
+
+bench-policy: venv  ## time the visibility rule (docs/consent.md)
+	DATABASE_URL=$(MIGRATION_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py bench_policy
