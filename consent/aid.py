@@ -43,13 +43,22 @@ class ScopeForm(forms.Form):
         widget=forms.RadioSelect,
     )
     recipient_agency = forms.ModelChoiceField(
-        queryset=Agency.objects.filter(is_active=True), required=False, label="Agency"
+        queryset=Agency.objects.filter(is_active=True),
+        required=False,
+        label="Agency",
+        widget=forms.Select(attrs={"class": "govuk-select"}),
     )
     recipient_area = forms.ModelChoiceField(
-        queryset=Area.objects.all(), required=False, label="Area (its MASH)"
+        queryset=Area.objects.all(),
+        required=False,
+        label="Area (its MASH)",
+        widget=forms.Select(attrs={"class": "govuk-select"}),
     )
     recipient_username = forms.CharField(
-        required=False, label="Named person's username", max_length=150
+        required=False,
+        label="Named person's username",
+        max_length=150,
+        widget=forms.TextInput(attrs={"class": "govuk-input govuk-input--width-20"}),
     )
     purpose = forms.CharField(
         label="What is the information needed for?",
@@ -85,16 +94,19 @@ class BasisForm(forms.Form):
         label="Lawful basis (UK GDPR Article 6)",
         choices=[("", "Not sharing / not applicable"), *Article6.choices],
         required=False,
+        widget=forms.Select(attrs={"class": "govuk-select"}),
     )
     article9 = forms.ChoiceField(
         label="Condition for health or other special-category data (Article 9)",
         choices=[("", "None needed"), *Article9.choices],
         required=False,
+        widget=forms.Select(attrs={"class": "govuk-select"}),
     )
     schedule1_reason = forms.ChoiceField(
         label="Why consent is not being relied on (Schedule 1 paragraph 18)",
         choices=[("", "Not applicable"), *Schedule1Reason.choices],
         required=False,
+        widget=forms.Select(attrs={"class": "govuk-select"}),
     )
     article10 = forms.BooleanField(
         label="Criminal-offence data: Article 10 condition (DPA 2018 s10(5), Schedule 1) applies",

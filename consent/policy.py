@@ -11,8 +11,9 @@ The rule, compiled into one SQL expression per query (nothing cached, so a revok
 withdrawn consent, a closed MASH involvement or an expired break-glass grant stops counting on
 the very next query):
 
-* Inside the owning agency: the author and the agency's designated lead see FULL; colleagues see
-  what `Agency.same_agency_visibility` says. No caps apply inside the owning agency.
+* Inside the owning agency: the author and the agency's deciders (designated lead; MASH manager
+  for the MASH's own records) see FULL; colleagues see what `Agency.same_agency_visibility`
+  says. No caps apply inside the owning agency.
 * Outside it, the highest of these sources:
   - live sharing decisions to the viewer's agency, to an area's MASH the viewer works in, or to
     the viewer by name (per concern, or all the owner's concerns about the child recorded up to a
@@ -189,7 +190,9 @@ def _viewer(user: Any) -> _Viewer | None:
         user_id=user.pk if person else None,
         agency_id=agency_id,
         today=today,
-        is_designated_lead=role == "designated_lead",
+        # The owning agency's deciders: its designated lead, and a MASH manager for the MASH's
+        # own records (consent.services.can_decide_for).
+        is_designated_lead=role in ("designated_lead", "mash_manager"),
         same_agency_level=_SAME_AGENCY.get(same_agency, Visibility.NONE),
         is_health_agency=kind == "health",
         served_area_ids=tuple(sorted(set(served or ()))),

@@ -57,15 +57,21 @@ def can_decide_for(actor: Any, agency_id: int | None) -> bool:
 
 
 def _scope_concerns(
-    *, owner: Agency, concern: Concern | None, person: Person | None, up_to: datetime | None
+    *,
+    actor: User,
+    owner: Agency,
+    concern: Concern | None,
+    person: Person | None,
+    up_to: datetime | None,
 ) -> list[Concern]:
-    """The owner's concerns a decision covers. Read by their owner's decider, who sees them in
-    full under the visibility rule's own-agency clause, so this needs no second filter."""
+    """The owner's concerns a decision covers, read through the rule (the decider sees their
+    own agency's concerns in full)."""
     if concern is not None:
         return [concern]
     assert person is not None and up_to is not None
     return list(
-        Concern.objects.filter(agency=owner, subject__person=person, recorded_at__lte=up_to)
+        Concern.objects.visible_to(actor)
+        .filter(agency=owner, subject__person=person, recorded_at__lte=up_to)
         .select_related("agency")
         .order_by("occurred_at", "pk")
     )
@@ -176,7 +182,9 @@ def sharing_decision_record(
         )
     owner = actor.agency
     up_to_at = None if concern is not None else _as_up_to(up_to, now)
-    covered = _scope_concerns(owner=owner, concern=concern, person=person, up_to=up_to_at)
+    covered = _scope_concerns(
+        actor=actor, owner=owner, concern=concern, person=person, up_to=up_to_at
+    )
     if concern is None and not covered:
         err("up_to", "Your agency holds no concerns about this child recorded by that date")
 

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -370,8 +371,11 @@ def consent_records(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, "Consent recorded.")
             return redirect("consent:consent_records", person_id=person.pk)
+    # Only records that involve the viewer's agency: the evidence can itself be sensitive.
+    mine = Q(agencies=request.user.agency_id) | Q(recorded_by_agency=request.user.agency_id)
     records = (
-        ConsentRecord.objects.filter(person=person)
+        ConsentRecord.objects.filter(mine, person=person)
+        .distinct()
         .prefetch_related("agencies")
         .select_related("recorded_by_agency")
     )

@@ -99,7 +99,7 @@ def expected(viewer: Viewer, spec: Spec) -> Visibility:
     if viewer.is_author and viewer.agency == spec.owner:
         return F
     if viewer.agency == spec.owner:
-        if viewer.role == "designated_lead":
+        if viewer.role in ("designated_lead", "mash_manager"):
             return F
         return {"full": F, "summary": S, "none": N}[OWNERS[spec.owner]]
     if spec.marker == "sealed":

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -154,3 +156,29 @@ def test_notifications_reach_the_owners_lead(client, manon, dora, concern):
     assert "Break-glass access opened by manon" in page
     detail = client.get(reverse("consent:break_glass_detail", args=[grant.pk]))
     assert detail.status_code == 200 and "Court order" in detail.content.decode()
+
+
+def test_consent_records_show_only_those_involving_the_viewers_agency(
+    client, dora, trish, hana, concern, area, agreement
+):
+    from consent.services import consent_record_create, mash_involvement_open
+
+    person = concern.subject.person
+    consent_record_create(
+        actor=dora,
+        person=person,
+        status="given",
+        agencies=[dora.agency, hana.agency],
+        purposes=["health_care"],
+        given_by="mother",
+        given_on=datetime.date(2026, 1, 5),
+        evidence="Evidence only the school and health should read",
+    )
+    mash_involvement_open(actor=None, person_id=person.pk, area_id=area.pk, reason="flag")
+    client.force_login(trish)  # sees the child under the MASH rule, not in the consent's scope
+    page = client.get(reverse("consent:consent_records", args=[person.pk])).content.decode()
+    assert "Evidence only the school" not in page and "No consent recorded" in page
+    client.force_login(dora)
+    page = client.get(reverse("consent:consent_records", args=[person.pk])).content.decode()
+    assert "Evidence only the school" not in page  # evidence is not listed, the record is
+    assert "mother" in page
