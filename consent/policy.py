@@ -394,35 +394,43 @@ def _apply(viewer: _Viewer, queryset: Any, *, explain: bool = False) -> Any:
 
 
 @lru_cache(maxsize=512)
-def _single_sql(viewer: _Viewer) -> tuple[str, tuple[Any, ...]] | None:
-    """The rule's SQL for one viewer, compiled once per viewer *shape* (the pre-query still runs
-    every time, and the data is read live, so this caches text, never an access decision)."""
+def _single_sql(viewer: _Viewer) -> tuple[str, tuple[Any, ...]]:
+    """The rule's level expression for one viewer, as SQL over one concern id.
+
+    The same `_levels`/`_combine` expressions as `visible_concerns`, without its WHERE: the list's
+    WHERE is the cheap boolean form of `visibility > 0`, and the Hypothesis property
+    (tests/authz/test_property.py) checks the two agree. Compiled once per viewer *shape*; the
+    pre-query still runs on every call and the data is read live, so this caches SQL text, never
+    an access decision.
+    """
     from concerns.models import Concern
 
-    qs = _apply(viewer, Concern.objects.all())
-    if qs.query.is_empty():
-        return None
-    sql, params = qs.values_list("pk", "visibility").query.sql_with_params()
-    # SQL compiled by Django from the rule (values stay in params); only the id is added.
-    return f"SELECT v.visibility FROM ({sql}) v WHERE v.pk = %s", tuple(params)  # noqa: S608
+    aliases, sources, _where = _levels(viewer)
+    qs = (
+        Concern.objects.alias(**aliases)
+        .annotate(visibility=_combine(viewer, sources))
+        .filter(pk=0)
+        .values_list("visibility")
+    )
+    sql, params = qs.query.sql_with_params()
+    # The placeholder id 0 is the last parameter; callers pass the real one in its place.
+    if not params or params[-1] != 0:
+        raise RuntimeError("the single-concern SQL lost its id placeholder")
+    return sql, tuple(params[:-1])
 
 
 def visibility_of(user, concern: Concern) -> Visibility:
-    """The single-object form of the rule: the very same compiled SQL as `visible_concerns`,
-    narrowed to one row, so the two can never disagree."""
+    """The single-object form of the rule (same expressions as `visible_concerns`)."""
     if concern is None or concern.pk is None:
         return Visibility.NONE
     viewer = _viewer(user)
     if viewer is None:
         return Visibility.NONE
-    compiled = _single_sql(viewer)
-    if compiled is None:
-        return Visibility.NONE
-    sql, params = compiled
+    sql, params = _single_sql(viewer)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, concern.pk])
         row = cursor.fetchone()
-    return Visibility(row[0]) if row is not None else Visibility.NONE
+    return Visibility(row[0]) if row is not None and row[0] else Visibility.NONE
 
 
 def access_explanation(user, concern: Concern) -> dict[str, Visibility]:

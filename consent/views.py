@@ -299,6 +299,14 @@ def decision_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Shown as the viewer may see each concern *now* (the snapshot holds ids, never content).
     current = {c.pk: present(c) for c in _visible(request.user).filter(pk__in=ids)}
     knew = [{**c, "view": current.get(c["id"])} for c in snapshot]
+    if current:
+        with transaction.atomic():
+            services.access_view_record(
+                actor=request.user,
+                action=Action.VIEW_CONCERN,
+                concern_ids=sorted(current),
+                child_id=decision.person_id,
+            )
     return render(
         request,
         "consent/decision_detail.html",
