@@ -205,8 +205,15 @@ def _viewer(user: Any) -> _Viewer | None:
     )
 
 
+@lru_cache(maxsize=512)
 def _levels(v: _Viewer) -> tuple[dict[str, Any], dict[str, Any], Q | None]:
-    """(aliases, per-source level expressions, the WHERE condition) for viewer V."""
+    """(aliases, per-source level expressions, the WHERE condition) for viewer V.
+
+    Cached per viewer *shape* (V is read fresh on every call and includes today's date): these
+    are unresolved expression templates, which Django copies whenever a query uses them, so
+    sharing them saves building them again and never carries data between queries. Callers must
+    not mutate the returned dicts.
+    """
     from consent.models import BreakGlassGrant, ConsentRecord, MashInvolvement, SharingDecision
 
     today = v.today
