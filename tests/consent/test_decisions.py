@@ -196,3 +196,47 @@ def test_sealed_is_invisible_outside_the_agency_whatever_is_decided(
     assert visibility_of(charlie, sealed) == Visibility.NONE
     assert visibility_of(bob, sealed) == Visibility.FULL  # the owning agency (setting: full)
     assert visibility_of(alice, sealed) == Visibility.FULL
+
+
+def test_a_mash_manager_decides_for_the_mashs_own_records_only(manon, charlie, concern, area):
+    from tests.factories import PersonFactory, SubjectRecordFactory
+
+    mash_record = make_concern(
+        manon, SubjectRecordFactory(agency=manon.agency, person=PersonFactory(area=area))
+    )
+    sharing_decision_record(
+        actor=manon, concern=mash_record, recipient_agency=charlie.agency, **GOOD
+    )
+    assert visibility_of(charlie, mash_record) == Visibility.FULL
+    assert visibility_of(manon, mash_record) == Visibility.FULL
+    with pytest.raises(PermissionDenied):
+        sharing_decision_record(
+            actor=manon, concern=concern, recipient_agency=charlie.agency, **GOOD
+        )
+
+
+class _ApiClient:
+    """An agency system, as the API app would present it: not a person."""
+
+    is_authenticated = True
+    is_active = True
+    audit_actor_type = "api_client"
+
+    def __init__(self, pk, agency_id):
+        self.pk, self.agency_id = pk, agency_id
+
+
+def test_an_api_client_gets_only_the_rules_that_do_not_depend_on_a_person(
+    dora, alice, charlie, concern
+):
+    # Same primary key as alice (the author) and the agency's lead role do not leak to a client.
+    client = _ApiClient(pk=alice.pk, agency_id=charlie.agency_id)
+    assert visibility_of(client, concern) == Visibility.NONE
+    sharing_decision_record(actor=dora, concern=concern, recipient_user=charlie, **GOOD)
+    assert visibility_of(client, concern) == Visibility.NONE  # named for charlie, not the system
+    sharing_decision_record(
+        actor=dora, concern=concern, recipient_agency=charlie.agency, **(GOOD | {"level": 2})
+    )
+    assert visibility_of(client, concern) == Visibility.SUMMARY
+    same_agency_client = _ApiClient(pk=999_999, agency_id=dora.agency_id)
+    assert visibility_of(same_agency_client, concern) == Visibility.FULL  # agency setting: full
