@@ -8,8 +8,13 @@ import datetime as dt
 import pytest
 
 from agencies.models import Agency, User
-from consent.models import AreaSharingAgreement
-from tests.factories import AgencyFactory, ConcernFactory, SubjectRecordFactory, UserFactory
+from tests.factories import (
+    AgencyFactory,
+    AreaSharingAgreementFactory,
+    ConcernFactory,
+    SubjectRecordFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture
@@ -55,10 +60,9 @@ def iggy(school):
 
 @pytest.fixture
 def agreement(area):
-    return AreaSharingAgreement.objects.create(
+    return AreaSharingAgreementFactory(
         area=area,
         title="Northshire MASH information-sharing agreement",
-        article6="public_task",
         article9="9_2_g_sch1_para18",
         statutory_gateways="Children Act 2004 ss10, 11",
         effective_from=dt.date(2024, 1, 1),

@@ -145,6 +145,15 @@ def test_the_mash_rule_needs_an_agreement_in_force(trish, concern, child_record,
     assert visibility_of(trish, concern) == Visibility.NONE
 
 
+def test_an_involvement_in_another_area_does_not_count(trish, concern, child_record, agreement):
+    from tests.factories import MashInvolvementFactory
+
+    MashInvolvementFactory(person=child_record.person)  # some other area
+    assert visibility_of(trish, concern) == Visibility.NONE
+    MashInvolvementFactory(person=child_record.person, area=agreement.area)
+    assert visibility_of(trish, concern) == Visibility.SUMMARY
+
+
 def test_closing_the_involvement_ends_the_mash_rule(trish, concern, child_record, area, agreement):
     involvement = mash_involvement_open(
         actor=None, person_id=child_record.person_id, area_id=area.pk, reason="referral"
@@ -232,3 +241,20 @@ def test_break_glass_refuses_a_wrong_password_and_non_managers(manon, trish, chi
     assert set(exc.value.message_dict) == {"reason", "justification"}
     assert not BreakGlassGrant.objects.exists()
     assert not Concern.objects.visible_to(manon).exists()
+
+
+def test_the_agreement_command_records_an_audited_agreement(area, trish, concern, child_record):
+    from django.core.management import call_command
+
+    from consent.models import AreaSharingAgreement
+
+    call_command("consent_agreement_add", "--area", area.code, "--title", "Northshire ISA")
+    agreement = AreaSharingAgreement.objects.get()
+    assert agreement.article6 == "public_task"
+    assert AuditEvent.objects.filter(
+        object_type="area_sharing_agreement", object_id=str(agreement.pk)
+    ).exists()
+    mash_involvement_open(
+        actor=None, person_id=child_record.person_id, area_id=area.pk, reason="referral"
+    )
+    assert visibility_of(trish, concern) == Visibility.SUMMARY
