@@ -83,7 +83,3 @@ def concern(alice, child_record):
 
 def make_concern(author, subject, **kw):
     return ConcernFactory(subject=subject, agency=author.agency, author=author, **kw)
-
-
-# The browser harness's fixtures, for the decision-aid walk in test_browser_aid.py.
-from tests.browser.conftest import artifacts, browser, page  # noqa: E402, F401
