@@ -73,3 +73,5 @@ bench-triage: venv  ## time the MASH queue's first page with 100,000 open items
 .PHONY: bench-audit
 bench-audit: venv  ## audit append throughput, view latency, verify_audit over 1M events
 	SECRET_KEY=test-only-secret-key-not-for-any-real-use $(BIN)/python manage.py bench_audit $(BENCH_ARGS)
+bench-policy: venv  ## time the visibility rule (docs/consent.md)
+	DATABASE_URL=$(MIGRATION_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py bench_policy

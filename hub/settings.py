@@ -239,3 +239,7 @@ CELERY_BEAT_SCHEDULE["audit-access-monitoring"] = {
     "task": "audit.tasks.access_monitoring_daily",
     "schedule": crontab(hour=5, minute=30),
 }
+# Consent (docs/consent.md): how long a MASH manager's break-glass access lasts.
+CONSENT_BREAK_GLASS_MINUTES = env_int("CONSENT_BREAK_GLASS_MINUTES", 60)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "safeguarding-hub@localhost")

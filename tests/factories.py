@@ -87,3 +87,30 @@ class ConcernFactory(factory.django.DjangoModelFactory):
     consent_status = ConsentStatus.NOT_SOUGHT
     recorded_at = factory.LazyFunction(timezone.now)
     updated_at = factory.LazyFunction(timezone.now)
+
+
+# --- consent (docs/consent.md): the data behind the MASH rule, for other apps' tests ---------
+
+
+class AreaSharingAgreementFactory(factory.django.DjangoModelFactory):
+    """An area's information-sharing agreement in force: the MASH rule applies there."""
+
+    class Meta:
+        model = "consent.AreaSharingAgreement"
+
+    area = factory.SubFactory(AreaFactory)
+    title = factory.Sequence(lambda n: f"Information-sharing agreement {n}")
+    article6 = "public_task"
+    effective_from = dt.date(2020, 1, 1)
+
+
+class MashInvolvementFactory(factory.django.DjangoModelFactory):
+    """A child open in an area's MASH triage (tests only: the app calls mash_involvement_open)."""
+
+    class Meta:
+        model = "consent.MashInvolvement"
+
+    person = factory.SubFactory(PersonFactory)
+    area = factory.SubFactory(AreaFactory)
+    reason = "flag"
+    opened_at = factory.LazyFunction(timezone.now)

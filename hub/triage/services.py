@@ -26,6 +26,7 @@ from audit.models import Action
 from audit.services import audit_record
 from concerns.models import Concern
 from concerns.services import RECORDING_ROLES
+from consent.services import mash_involvement_open
 from hub.triage.calendar import WorkingCalendar, calendar
 from hub.triage.models import (
     BAND_ORDER,
@@ -143,6 +144,10 @@ def triage_item_raise_for_flag(
     for _attempt in range(2):
         try:
             with transaction.atomic():
+                # The child is now in this area's MASH triage: the MASH rule (consent) applies.
+                mash_involvement_open(
+                    actor=None, person_id=person_id, area_id=area_id, reason="combined-risk flag"
+                )
                 item = (
                     TriageItem.objects.select_for_update()
                     .filter(
@@ -230,6 +235,9 @@ def triage_referral_create(*, actor: User, concern_id: int, reason: str) -> tupl
     for _attempt in range(2):
         try:
             with transaction.atomic():
+                mash_involvement_open(
+                    actor=actor, person_id=person_id, area_id=area.pk, reason="referral"
+                )
                 item = (
                     TriageItem.objects.select_for_update()
                     .filter(
@@ -700,6 +708,9 @@ def triage_item_reopen(*, actor: User, item: TriageItem, reason: str) -> TriageI
 
 def _transfer(actor: User, item: TriageItem, to_area: Area, now: datetime) -> TriageItem:
     """Move the case to TO_AREA's MASH, keeping its history (linked both ways)."""
+    mash_involvement_open(
+        actor=actor, person_id=item.person_id, area_id=to_area.pk, reason="transfer"
+    )
     target = (
         TriageItem.objects.select_for_update()
         .filter(person_id=item.person_id, area=to_area, status__in=TriageItem.OPEN_STATUSES)
