@@ -153,3 +153,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Combined risk (hub/risk, docs/risk.md): the nightly sweep (decay moves every score) and the
+# outbox drain that recomputes people whose after-commit enqueue failed (broker down).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["risk-recompute-all-nightly"] = {
+    "task": "risk.recompute_all",
+    "schedule": crontab(hour=2, minute=15),
+}
+CELERY_BEAT_SCHEDULE["risk-drain-outbox"] = {"task": "risk.drain_outbox", "schedule": 60.0}

@@ -87,3 +87,30 @@ class ConcernFactory(factory.django.DjangoModelFactory):
     consent_status = ConsentStatus.NOT_SOUGHT
     recorded_at = factory.LazyFunction(timezone.now)
     updated_at = factory.LazyFunction(timezone.now)
+
+
+# --- combined risk (tests/risk) -------------------------------------------------------------
+from concerns.models import ConcernAmendment, Household, HouseholdMember  # noqa: E402
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Household
+
+
+class HouseholdMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HouseholdMember
+
+    household = factory.SubFactory(HouseholdFactory)
+    person = factory.SubFactory(PersonFactory)
+    relationship = HouseholdMember.Relationship.CHILD
+
+
+class ConcernAmendmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConcernAmendment
+
+    reason = "Synthetic correction"
+    amended_at = factory.LazyFunction(timezone.now)
+    changes = factory.LazyFunction(dict)

@@ -1,0 +1,443 @@
+"""Every write of the combined-risk work: parameter versions, assessments, flags.
+
+* `assessment_recompute_child` — one child, under a lock on its `CurrentAssessment` row.
+* `assessment_recompute_person` — after a change to a person: the person if a child, and every
+  child in the person's current households; then the outbox rows it covered are deleted.
+* `assessment_recompute_all` — every child, in batches (one facts query and one COPY per
+  batch, never a query per child). Same facts SQL and scorer as the per-child path.
+* `outbox_drain` — recompute people whose after-commit enqueue never reached a worker.
+* `parameter_set_create` — a MASH manager's new parameter version (never an edit in place).
+
+Assessments are not audit events (they are themselves an append-only record with their
+parameter version); the triage flag a rise raises is audited by the triage service.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from agencies.models import User
+from audit.services import audit_record
+from concerns.models import Person, RecomputeOutbox
+from hub.risk.facts import child_ids as all_child_ids
+from hub.risk.facts import fetch_facts
+from hub.risk.models import BAND_RANK, Assessment, Band, CurrentAssessment, ParameterSet
+from hub.risk.parameters import default_parameters, validate_parameters
+from hub.risk.scoring import Result, Scorer
+from hub.triage.services import triage_item_raise_for_flag
+
+logger = logging.getLogger(__name__)
+
+PARAMETERS_SAVED = "risk.parameters"  # audit action (see docs/risk.md)
+
+
+# --- parameter versions -------------------------------------------------------------------
+
+
+def parameter_set_current() -> ParameterSet:
+    """The parameter version in force: the highest. Version 1 (the defaults) is created once."""
+    current = ParameterSet.objects.order_by("-version").first()
+    if current is not None:
+        return current
+    with transaction.atomic():
+        ParameterSet.objects.bulk_create(
+            [
+                ParameterSet(
+                    version=1,
+                    parameters=default_parameters(),
+                    note="Shipped defaults (docs/risk.md)",
+                    created_at=timezone.now(),
+                )
+            ],
+            ignore_conflicts=True,
+        )
+    return ParameterSet.objects.order_by("-version").first()  # type: ignore[return-value]
+
+
+def parameter_set_create(*, actor: User, parameters: Any, note: str) -> ParameterSet:
+    """Save PARAMETERS as the next version. Only MASH managers may; the old version stays."""
+    if actor.role != User.Role.MASH_MANAGER:
+        raise PermissionDenied("Only a MASH manager can change the risk parameters")
+    clean = validate_parameters(parameters)
+    parameter_set_current()
+    with transaction.atomic():
+        # Serialise version numbers: lock the current top version row.
+        top = ParameterSet.objects.select_for_update().order_by("-version").first()
+        version = (top.version if top else 0) + 1
+        created = ParameterSet.objects.create(
+            version=version,
+            parameters=clean,
+            note=(note or "").strip(),
+            created_by=actor,
+            created_at=timezone.now(),
+        )
+        audit_record(
+            actor=actor,
+            action=PARAMETERS_SAVED,
+            object_type="risk_parameter_set",
+            object_id=created.pk,
+            details={"version": version},
+        )
+        transaction.on_commit(_enqueue_full_recompute)
+    return created
+
+
+def _enqueue_full_recompute() -> None:
+    from celery import current_app
+
+    try:
+        current_app.send_task("risk.recompute_all", retry=False)
+    except Exception:  # broker down: the nightly sweep applies the new version
+        logger.warning("full recompute not enqueued after a parameter change")
+
+
+# --- one child ----------------------------------------------------------------------------
+
+
+def _db_now() -> datetime:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
+
+
+def _ensure_heads(ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO risk_currentassessment (person_id, version, score, band, fingerprint)"
+            " SELECT unnest(%s::bigint[]), 0, 0, 'green', '' ON CONFLICT DO NOTHING",
+            [ids],
+        )
+
+
+def _is_new_version(head: CurrentAssessment, result: Result, fingerprint: str, ps) -> bool:
+    if head.assessment_id is None or head.fingerprint != fingerprint:
+        return True
+    return abs(result.score - head.score) >= ps.parameters["min_score_change"]
+
+
+def _rose(previous: str, band: str) -> bool:
+    return BAND_RANK[band] >= BAND_RANK[Band.AMBER] and BAND_RANK[band] > BAND_RANK[previous]
+
+
+def _flag(person_id: int, area_id: int | None, band: str, previous: str, assessment_id: int):
+    if area_id is None:
+        logger.warning("person %s rose to %s but has no area to flag to", person_id, band)
+        return
+    triage_item_raise_for_flag(
+        person_id=person_id,
+        area_id=area_id,
+        band=band,
+        assessment_id=assessment_id,
+        reason=f"Combined risk rose from {previous} to {band} (assessment {assessment_id})",
+    )
+
+
+@transaction.atomic
+def assessment_recompute_child(*, child_id: int) -> Assessment | None:
+    """Recompute one child's combined risk. Idempotent: unchanged data adds no version.
+
+    Locks the child's `CurrentAssessment` row first, then reads, so recomputes of one child are
+    serialised and the last to commit has read the newest data; a result whose data is older
+    than what is on top (`snapshot_at`) is dropped. Everything — assessment, pointer, triage
+    flag — commits together or not at all.
+    """
+    child = (
+        Person.objects.filter(pk=child_id, kind=Person.Kind.CHILD, merged_into__isnull=True)
+        .only("id", "area_id")
+        .first()
+    )
+    if child is None:
+        return None
+    _ensure_heads([child.pk])
+    head = CurrentAssessment.objects.select_for_update().get(pk=child.pk)
+    ps = parameter_set_current()
+    scorer = Scorer(ps.parameters)
+    at = _db_now()
+    if head.snapshot_at is not None and at < head.snapshot_at:
+        return None  # a newer result is already on top
+    facts = fetch_facts(at=at, window_days=ps.parameters["window_days"], child_ids=[child.pk])
+    result = scorer.score(facts.get(child.pk, []))
+    fingerprint = result.fingerprint(ps.version)
+    now = timezone.now()
+    if not _is_new_version(head, result, fingerprint, ps):
+        head.snapshot_at, head.checked_at = at, now
+        head.save(update_fields=["snapshot_at", "checked_at"])
+        return None
+    previous = head.band if head.assessment_id else Band.GREEN
+    assessment = Assessment.objects.create(
+        person_id=child.pk,
+        version=head.version + 1,
+        parameter_set=ps,
+        score=result.score,
+        band=result.band,
+        previous_band=previous,
+        explanation=result.explanation,
+        snapshot_at=at,
+        computed_at=now,
+        source="child",
+    )
+    head.assessment = assessment
+    head.version, head.score, head.band = assessment.version, result.score, result.band
+    head.fingerprint, head.snapshot_at, head.checked_at = fingerprint, at, now
+    head.save()
+    if _rose(previous, result.band):
+        _flag(child.pk, child.area_id, result.band, previous, assessment.pk)
+    return assessment
+
+
+def children_affected_by(person_id: int) -> list[int]:
+    """The person (if a child) and every child in the person's current households."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH me AS (
+                SELECT COALESCE(p.merged_into_id, p.id) AS id FROM concerns_person p
+                WHERE p.id = %(pid)s
+            )
+            SELECT p.id FROM concerns_person p JOIN me ON p.id = me.id
+            WHERE p.kind = 'child' AND p.merged_into_id IS NULL
+            UNION
+            SELECT p.id FROM me
+            JOIN concerns_householdmember m1 ON m1.person_id = me.id AND m1.left_on IS NULL
+            JOIN concerns_householdmember m2
+              ON m2.household_id = m1.household_id AND m2.left_on IS NULL
+            JOIN concerns_person p ON p.id = m2.person_id
+            WHERE p.kind = 'child' AND p.merged_into_id IS NULL
+            ORDER BY 1
+            """,
+            {"pid": person_id},
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def assessment_recompute_person(*, person_id: int) -> list[int]:
+    """Recompute every child a change to PERSON_ID touches; clear the outbox rows covered.
+
+    The outbox rows are read before any child is read, so every change they stand for has
+    committed and is seen; they are deleted only after every child's recompute committed.
+    Returns the ids of the children recomputed.
+    """
+    covered = list(RecomputeOutbox.objects.filter(person_id=person_id).values_list("pk", flat=True))
+    children = children_affected_by(person_id)
+    for child_id in children:
+        assessment_recompute_child(child_id=child_id)
+    if covered:
+        RecomputeOutbox.objects.filter(pk__in=covered).delete()
+    return children
+
+
+def outbox_drain(*, limit: int = 500, grace_seconds: int = 30) -> int:
+    """Recompute people left in the outbox (enqueue failed, worker lost). Returns how many.
+
+    Rows younger than GRACE_SECONDS are left for the after-commit task that is probably on its
+    way. Safe to run concurrently: recomputes are idempotent and serialised per child.
+    """
+    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
+    person_ids = list(
+        RecomputeOutbox.objects.filter(created_at__lte=cutoff)
+        .values_list("person_id", flat=True)
+        .distinct()
+        .order_by("person_id")[:limit]
+    )
+    for person_id in person_ids:
+        assessment_recompute_person(person_id=person_id)
+    return len(person_ids)
+
+
+# --- every child --------------------------------------------------------------------------
+
+
+@dataclass
+class BatchStats:
+    children: int = 0
+    facts: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    skipped_newer: int = 0
+    flags: int = 0
+    seconds: dict[str, float] = field(
+        default_factory=lambda: {"fetch": 0.0, "score": 0.0, "write": 0.0, "flag": 0.0}
+    )
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def assessment_recompute_all(
+    *, chunk_size: int = 20_000, at: datetime | None = None, only: list[int] | None = None
+) -> BatchStats:
+    """Recompute every child (or ONLY those ids) in batches, as of AT (default: now).
+
+    Per batch: one facts query over an id range, scoring in memory, then one transaction that
+    locks the batch's `CurrentAssessment` rows, skips children whose row already holds a
+    result read after AT (a per-child recompute won the race), COPYs the new assessments and
+    updates the pointers, and raises the triage flags.
+    """
+    ps = parameter_set_current()
+    scorer = Scorer(ps.parameters)
+    at = at or _db_now()
+    ids = only if only is not None else all_child_ids()
+    ids = sorted(ids)
+    stats = BatchStats()
+    for chunk in _chunks(ids, chunk_size):
+        t0 = time.perf_counter()
+        if only is None:
+            facts = fetch_facts(
+                at=at, window_days=ps.parameters["window_days"], id_range=(chunk[0], chunk[-1])
+            )
+        else:
+            facts = fetch_facts(at=at, window_days=ps.parameters["window_days"], child_ids=chunk)
+        t1 = time.perf_counter()
+        results = {cid: scorer.score(facts.get(cid, ())) for cid in chunk}
+        stats.facts += sum(len(v) for v in facts.values())
+        del facts
+        t2 = time.perf_counter()
+        _write_batch(results, ps, at, stats)
+        stats.seconds["fetch"] += t1 - t0
+        stats.seconds["score"] += t2 - t1
+        stats.seconds["write"] += time.perf_counter() - t2
+        stats.children += len(chunk)
+    stats.seconds["write"] -= stats.seconds["flag"]
+    return stats
+
+
+def _write_batch(results: dict[int, Result], ps: ParameterSet, at: datetime, stats: BatchStats):
+    ids = list(results)
+    now = timezone.now()
+    with transaction.atomic():
+        _ensure_heads(ids)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT h.person_id, h.version, h.band, h.score, h.fingerprint, h.snapshot_at,"
+                " h.assessment_id IS NOT NULL, p.area_id"
+                " FROM risk_currentassessment h JOIN concerns_person p ON p.id = h.person_id"
+                " WHERE h.person_id = ANY(%s) ORDER BY h.person_id FOR UPDATE OF h",
+                [ids],
+            )
+            heads = cursor.fetchall()
+        min_change = ps.parameters["min_score_change"]
+        new_rows: list[tuple[int, int, Result, str, str, int | None]] = []
+        touched: list[int] = []
+        for person_id, version, band, score, fingerprint, snapshot_at, has, area_id in heads:
+            if snapshot_at is not None and snapshot_at >= at:
+                stats.skipped_newer += 1
+                continue
+            result = results[person_id]
+            fp = result.fingerprint(ps.version)
+            if has and fp == fingerprint and abs(result.score - score) < min_change:
+                touched.append(person_id)
+                continue
+            previous = band if has else Band.GREEN.value
+            new_rows.append((person_id, version + 1, result, fp, previous, area_id))
+        stats.unchanged += len(touched)
+        stats.new_versions += len(new_rows)
+        with connection.cursor() as cursor:
+            if touched:
+                cursor.execute(
+                    "UPDATE risk_currentassessment SET snapshot_at = %s, checked_at = %s"
+                    " WHERE person_id = ANY(%s)",
+                    [at, now, touched],
+                )
+            if not new_rows:
+                return
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('risk_assessment', 'id'))"
+                " FROM generate_series(1, %s)",
+                [len(new_rows)],
+            )
+            new_ids = [row[0] for row in cursor.fetchall()]
+            raw = cursor.cursor  # psycopg's cursor, for COPY
+            with raw.copy(
+                "COPY risk_assessment (id, person_id, version, parameter_set_id, score, band,"
+                " previous_band, explanation, snapshot_at, computed_at, source) FROM STDIN"
+            ) as copy:
+                for aid, (person_id, version, result, _fp, previous, _area) in zip(
+                    new_ids, new_rows, strict=True
+                ):
+                    copy.write_row(
+                        (
+                            aid,
+                            person_id,
+                            version,
+                            ps.pk,
+                            result.score,
+                            result.band,
+                            previous,
+                            json.dumps(result.explanation, separators=(",", ":")),
+                            at,
+                            now,
+                            "batch",
+                        )
+                    )
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS risk_head_update (person_id bigint,"
+                " assessment_id bigint, version int, score float8, band varchar(8),"
+                " fingerprint varchar(64)) ON COMMIT DELETE ROWS"
+            )
+            with raw.copy(
+                "COPY risk_head_update (person_id, assessment_id, version, score, band,"
+                " fingerprint) FROM STDIN"
+            ) as copy:
+                for aid, (person_id, version, result, fp, _prev, _area) in zip(
+                    new_ids, new_rows, strict=True
+                ):
+                    copy.write_row((person_id, aid, version, result.score, result.band, fp))
+            cursor.execute(
+                "UPDATE risk_currentassessment h SET assessment_id = u.assessment_id,"
+                " version = u.version, score = u.score, band = u.band,"
+                " fingerprint = u.fingerprint, snapshot_at = %s, checked_at = %s"
+                " FROM risk_head_update u WHERE h.person_id = u.person_id",
+                [at, now],
+            )
+        t_flag = time.perf_counter()
+        for aid, (person_id, _v, result, _fp, previous, area_id) in zip(
+            new_ids, new_rows, strict=True
+        ):
+            if _rose(previous, result.band):
+                _flag(person_id, area_id, result.band, previous, aid)
+                stats.flags += 1
+        stats.seconds["flag"] += time.perf_counter() - t_flag
+
+
+# --- computing without writing (point in time, tuning) ------------------------------------
+
+
+def assess_iter(
+    *,
+    at: datetime,
+    parameters: list[dict[str, Any]],
+    as_of: bool = True,
+    chunk_size: int = 20_000,
+    only: list[int] | None = None,
+) -> Iterator[tuple[int, list[Result]]]:
+    """(child id, [result per parameter set]) for every child as of AT. Writes nothing."""
+    scorers = [Scorer(p) for p in parameters]
+    window = max(p["window_days"] for p in parameters)
+    ids = sorted(only) if only is not None else all_child_ids(at=at, as_of=as_of)
+    for chunk in _chunks(ids, chunk_size):
+        if only is None:
+            facts = fetch_facts(
+                at=at, window_days=window, as_of=as_of, id_range=(chunk[0], chunk[-1])
+            )
+        else:
+            facts = fetch_facts(at=at, window_days=window, as_of=as_of, child_ids=chunk)
+        for cid in chunk:
+            child_facts = facts.get(cid, [])
+            yield cid, [s.score(child_facts) for s in scorers]
+
+
+def latest_version() -> int:
+    return ParameterSet.objects.aggregate(v=Max("version"))["v"] or 0
