@@ -441,3 +441,51 @@ def assess_iter(
 
 def latest_version() -> int:
     return ParameterSet.objects.aggregate(v=Max("version"))["v"] or 0
+
+
+@dataclass
+class Preview:
+    """What a proposed parameter set would do, before it is saved."""
+
+    today_current: dict[str, int]
+    today_proposed: dict[str, int]
+    months: list[tuple[datetime, dict[str, int], dict[str, int]]]
+    changes: list[tuple[int, str, str, float, float]]  # child, current band, proposed, scores
+    children: int
+
+
+def _empty_counts() -> dict[str, int]:
+    return {b.value: 0 for b in Band}
+
+
+def parameters_preview(
+    *, current: dict[str, Any], proposed: dict[str, Any], months: int = 12
+) -> Preview:
+    """Children per band today and at each of the last MONTHS month-ends, under CURRENT and
+    PROPOSED parameters, and which children change band today. Writes nothing."""
+    proposed = validate_parameters(proposed)
+    now = _db_now()
+    today_c, today_p = _empty_counts(), _empty_counts()
+    changes: list[tuple[int, str, str, float, float]] = []
+    children = 0
+    for child_id, (cur, prop) in assess_iter(at=now, parameters=[current, proposed], as_of=False):
+        children += 1
+        today_c[cur.band] += 1
+        today_p[prop.band] += 1
+        if cur.band != prop.band:
+            changes.append((child_id, cur.band, prop.band, cur.score, prop.score))
+    history = []
+    local_now = timezone.localtime(now)
+    for back in range(1, months + 1):
+        # The end of the month BACK months ago (local time).
+        first = local_now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        for _ in range(back - 1):
+            first = (first - timedelta(days=1)).replace(day=1)
+        at = first - timedelta(microseconds=1)
+        counts_c, counts_p = _empty_counts(), _empty_counts()
+        for _child_id, (cur, prop) in assess_iter(at=at, parameters=[current, proposed]):
+            counts_c[cur.band] += 1
+            counts_p[prop.band] += 1
+        history.append((at, counts_c, counts_p))
+    changes.sort(key=lambda c: (-BAND_RANK[c[2]], -c[4], c[0]))
+    return Preview(today_c, today_p, history, changes, children)
