@@ -163,3 +163,8 @@ CELERY_BEAT_SCHEDULE["risk-recompute-all-nightly"] = {
     "schedule": crontab(hour=2, minute=15),
 }
 CELERY_BEAT_SCHEDULE["risk-drain-outbox"] = {"task": "risk.drain_outbox", "schedule": 60.0}
+# A publish to a dead broker fails fast (one quick retry, not redis-py's backoff of several
+# seconds): a person saving a concern never waits on Redis; the outbox covers the recompute.
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+)

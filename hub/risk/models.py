@@ -87,9 +87,18 @@ class CurrentAssessment(models.Model):
     fingerprint = models.CharField(max_length=64, blank=True)
     snapshot_at = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+    # The batch path marks a rise here, in the same transaction as the assessment; the triage
+    # flag is raised after (`flags_raise_pending`), so a sweep is never held up by the queue's
+    # audit chain and a lost worker loses no flag.
+    flag_pending = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["band"])]
+        indexes = [
+            models.Index(fields=["band"]),
+            models.Index(
+                fields=["person"], condition=Q(flag_pending=True), name="risk_head_flag_pending"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Current assessment of person {self.person_id}"

@@ -114,8 +114,9 @@ def _db_now() -> datetime:
 def _ensure_heads(ids: list[int]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO risk_currentassessment (person_id, version, score, band, fingerprint)"
-            " SELECT unnest(%s::bigint[]), 0, 0, 'green', '' ON CONFLICT DO NOTHING",
+            "INSERT INTO risk_currentassessment"
+            " (person_id, version, score, band, fingerprint, flag_pending)"
+            " SELECT unnest(%s::bigint[]), 0, 0, 'green', '', false ON CONFLICT DO NOTHING",
             [ids],
         )
 
@@ -161,6 +162,8 @@ def assessment_recompute_child(*, child_id: int) -> Assessment | None:
         return None
     _ensure_heads([child.pk])
     head = CurrentAssessment.objects.select_for_update().get(pk=child.pk)
+    if head.flag_pending:
+        _raise_pending(head, child.area_id)
     ps = parameter_set_current()
     scorer = Scorer(ps.parameters)
     at = _db_now()
@@ -174,7 +177,7 @@ def assessment_recompute_child(*, child_id: int) -> Assessment | None:
         head.snapshot_at, head.checked_at = at, now
         head.save(update_fields=["snapshot_at", "checked_at"])
         return None
-    previous = head.band if head.assessment_id else Band.GREEN
+    previous = head.band if head.assessment_id else Band.GREEN.value
     assessment = Assessment.objects.create(
         person_id=child.pk,
         version=head.version + 1,
@@ -265,9 +268,9 @@ class BatchStats:
     new_versions: int = 0
     unchanged: int = 0
     skipped_newer: int = 0
-    flags: int = 0
+    flags: int = 0  # rises marked for a triage flag (raised by `flags_raise_pending`)
     seconds: dict[str, float] = field(
-        default_factory=lambda: {"fetch": 0.0, "score": 0.0, "write": 0.0, "flag": 0.0}
+        default_factory=lambda: {"fetch": 0.0, "score": 0.0, "write": 0.0}
     )
 
 
@@ -310,8 +313,40 @@ def assessment_recompute_all(
         stats.seconds["score"] += t2 - t1
         stats.seconds["write"] += time.perf_counter() - t2
         stats.children += len(chunk)
-    stats.seconds["write"] -= stats.seconds["flag"]
     return stats
+
+
+def _raise_pending(head: CurrentAssessment, area_id: int | None) -> None:
+    """Raise the flag a batch recompute marked on HEAD (locked by the caller), and clear it."""
+    if head.assessment_id is not None and BAND_RANK[head.band] >= BAND_RANK[Band.AMBER]:
+        previous = (
+            Assessment.objects.filter(pk=head.assessment_id)
+            .values_list("previous_band", flat=True)
+            .first()
+        )
+        _flag(head.pk, area_id, head.band, previous or Band.GREEN.value, head.assessment_id)
+    head.flag_pending = False
+    head.save(update_fields=["flag_pending"])
+
+
+def flags_raise_pending(*, limit: int | None = None) -> int:
+    """Raise the triage flags the batch path marked. One transaction per child; concurrent
+    runs skip each other's rows. Returns how many were handled."""
+    handled = 0
+    while limit is None or handled < limit:
+        with transaction.atomic():
+            head = (
+                CurrentAssessment.objects.select_for_update(skip_locked=True)
+                .filter(flag_pending=True)
+                .select_related("person")
+                .order_by("person_id")
+                .first()
+            )
+            if head is None:
+                break
+            _raise_pending(head, head.person.area_id)
+        handled += 1
+    return handled
 
 
 def _write_batch(results: dict[int, Result], ps: ParameterSet, at: datetime, stats: BatchStats):
@@ -385,31 +420,26 @@ def _write_batch(results: dict[int, Result], ps: ParameterSet, at: datetime, sta
             cursor.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS risk_head_update (person_id bigint,"
                 " assessment_id bigint, version int, score float8, band varchar(8),"
-                " fingerprint varchar(64)) ON COMMIT DELETE ROWS"
+                " fingerprint varchar(64), rose boolean) ON COMMIT DELETE ROWS"
             )
             with raw.copy(
                 "COPY risk_head_update (person_id, assessment_id, version, score, band,"
-                " fingerprint) FROM STDIN"
+                " fingerprint, rose) FROM STDIN"
             ) as copy:
-                for aid, (person_id, version, result, fp, _prev, _area) in zip(
+                for aid, (person_id, version, result, fp, previous, _area) in zip(
                     new_ids, new_rows, strict=True
                 ):
-                    copy.write_row((person_id, aid, version, result.score, result.band, fp))
+                    rose = _rose(previous, result.band)
+                    stats.flags += rose
+                    copy.write_row((person_id, aid, version, result.score, result.band, fp, rose))
             cursor.execute(
                 "UPDATE risk_currentassessment h SET assessment_id = u.assessment_id,"
                 " version = u.version, score = u.score, band = u.band,"
-                " fingerprint = u.fingerprint, snapshot_at = %s, checked_at = %s"
+                " fingerprint = u.fingerprint, snapshot_at = %s, checked_at = %s,"
+                " flag_pending = h.flag_pending OR u.rose"
                 " FROM risk_head_update u WHERE h.person_id = u.person_id",
                 [at, now],
             )
-        t_flag = time.perf_counter()
-        for aid, (person_id, _v, result, _fp, previous, area_id) in zip(
-            new_ids, new_rows, strict=True
-        ):
-            if _rose(previous, result.band):
-                _flag(person_id, area_id, result.band, previous, aid)
-                stats.flags += 1
-        stats.seconds["flag"] += time.perf_counter() - t_flag
 
 
 # --- computing without writing (point in time, tuning) ------------------------------------

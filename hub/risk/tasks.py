@@ -30,6 +30,7 @@ def recompute_person(person_id: int) -> list[int]:
 def recompute_all() -> dict:
     """The nightly sweep: decay moves every score, and a new parameter version applies."""
     stats = services.assessment_recompute_all()
+    services.flags_raise_pending()
     return {
         "children": stats.children,
         "new_versions": stats.new_versions,
@@ -41,5 +42,8 @@ def recompute_all() -> dict:
 
 @shared_task(name="risk.drain_outbox", soft_time_limit=240, time_limit=300, **RETRY)
 def drain_outbox() -> int:
-    """Recompute people whose after-commit enqueue never reached a worker (broker down)."""
-    return services.outbox_drain()
+    """Recompute people whose after-commit enqueue never reached a worker (broker down), and
+    raise triage flags a batch recompute marked but did not get to (worker lost)."""
+    drained = services.outbox_drain()
+    services.flags_raise_pending(limit=5000)
+    return drained

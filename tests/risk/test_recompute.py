@@ -14,6 +14,7 @@ from hub.risk.services import (
     assessment_recompute_all,
     assessment_recompute_child,
     assessment_recompute_person,
+    flags_raise_pending,
     parameter_set_current,
 )
 from hub.triage.models import TriageItem
@@ -92,7 +93,13 @@ def test_batch_and_per_child_paths_agree(area, school, gp, police):
             per_child[kid].explanation,
         )
         assert batch[kid][0].explanation == per_child[kid].explanation
-    assert TriageItem.objects.filter(person_id=families[0].child.pk).exists()
+    # Rises are marked in the batch and raised after it, once.
+    flagged = CurrentAssessment.objects.filter(flag_pending=True)
+    assert flagged.count() == stats.flags > 0
+    assert not TriageItem.objects.exists()
+    assert flags_raise_pending() == stats.flags
+    assert TriageItem.objects.count() == stats.flags and not flagged.exists()
+    assert flags_raise_pending() == 0
 
 
 def test_batch_never_overwrites_a_newer_per_child_result(family, school):

@@ -35,7 +35,11 @@ from agencies.models import Agency, Area, User
 from concerns.models import Concern, HouseholdMember, Person, SubjectRecord
 from hub.risk.models import Assessment, CurrentAssessment
 from hub.risk.scoring import VIA_ADULT, VIA_CHILD, VIA_SIBLING, Scorer
-from hub.risk.services import assessment_recompute_all, parameter_set_current
+from hub.risk.services import (
+    assessment_recompute_all,
+    flags_raise_pending,
+    parameter_set_current,
+)
 
 AGENCIES = [
     ("bench-school", Agency.Kind.EDUCATION),
@@ -62,6 +66,12 @@ class Command(BaseCommand):
         parser.add_argument("--latency-samples", type=int, default=30)
         parser.add_argument("--naive-concerns", type=int, default=10_000)
         parser.add_argument("--skip-full", action="store_true")
+        parser.add_argument(
+            "--flag-sample", type=int, default=1000, help="triage flags to raise and time"
+        )
+        parser.add_argument(
+            "--reset", action="store_true", help="first delete bench-area assessments and flags"
+        )
         parser.add_argument("--skip-latency", action="store_true")
         parser.add_argument("--skip-naive", action="store_true")
         parser.add_argument("--phase", choices=["full"], help=("internal: run one phase"))
@@ -69,17 +79,20 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["phase"] == "full":
-            self._phase_full(opts["at"])
+            self._phase_full(opts["at"], opts["flag_sample"])
             return
         if opts["generate"]:
             t0 = time.perf_counter()
             generate(children=opts["children"], concerns=opts["concerns"])
             self.stdout.write(f"generated bench data in {time.perf_counter() - t0:.1f} s")
+        if opts["reset"]:
+            reset_bench_assessments()
+            self.stdout.write("deleted bench-area assessments, pointers and triage items")
         n_children = Person.objects.filter(kind="child", merged_into__isnull=True).count()
         n_concerns = Concern.objects.count()
         self.stdout.write(f"data: {n_children:,} children, {n_concerns:,} concerns")
         if not opts["skip_full"]:
-            self._full()
+            self._full(opts["flag_sample"])
         if not opts["skip_latency"]:
             self._latency(opts["latency_samples"])
         if not opts["skip_naive"]:
@@ -87,12 +100,12 @@ class Command(BaseCommand):
 
     # 1. full recompute -------------------------------------------------------------------
 
-    def _full(self) -> None:
+    def _full(self, flag_sample: int) -> None:
         now = timezone.now()
         for label, at in (("first run", now - timedelta(1)), ("next night (decay only)", now)):
             out = subprocess.run(  # noqa: S603 (our own command, fixed arguments)
                 [sys.executable, "manage.py", "bench_aggregate", "--phase", "full", "--at",
-                 at.isoformat()],
+                 at.isoformat(), "--flag-sample", str(flag_sample)],
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             figures = json.loads(out.stdout.strip().splitlines()[-1])
@@ -100,13 +113,20 @@ class Command(BaseCommand):
                 f"full recompute, {label}: {figures['seconds']:.1f} s wall, peak memory "
                 f"{figures['peak_mib']:.0f} MiB (process max RSS); {figures['children']:,} "
                 f"children, {figures['facts']:,} facts, {figures['new_versions']:,} new "
-                f"assessments, {figures['unchanged']:,} unchanged, {figures['flags']:,} triage "
-                f"flags; split fetch {figures['split']['fetch']:.1f} s, score "
-                f"{figures['split']['score']:.1f} s, write {figures['split']['write']:.1f} s, "
-                f"flag {figures['split']['flag']:.1f} s"
+                f"assessments, {figures['unchanged']:,} unchanged, {figures['flags']:,} rises "
+                f"marked for a triage flag; split fetch {figures['split']['fetch']:.1f} s, "
+                f"score {figures['split']['score']:.1f} s, write {figures['split']['write']:.1f} s"
             )
+            if figures["flags_raised"]:
+                rate = figures["flag_seconds"] / figures["flags_raised"]
+                self.stdout.write(
+                    f"  then triage flags raised by the triage service: "
+                    f"{figures['flags_raised']:,} in {figures['flag_seconds']:.1f} s "
+                    f"({rate * 1000:.1f} ms each; all {figures['flags']:,} would take "
+                    f"~{rate * figures['flags']:.0f} s, after the sweep, outside its 60 s)"
+                )
 
-    def _phase_full(self, at_iso: str) -> None:
+    def _phase_full(self, at_iso: str, flag_sample: int) -> None:
         from datetime import datetime
 
         at = datetime.fromisoformat(at_iso)
@@ -114,6 +134,9 @@ class Command(BaseCommand):
         stats = assessment_recompute_all(at=at)
         seconds = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t1 = time.perf_counter()
+        raised = flags_raise_pending(limit=flag_sample)
+        flag_seconds = time.perf_counter() - t1
         self.stdout.write(
             json.dumps(
                 {
@@ -125,6 +148,8 @@ class Command(BaseCommand):
                     "unchanged": stats.unchanged,
                     "flags": stats.flags,
                     "split": stats.seconds,
+                    "flags_raised": raised,
+                    "flag_seconds": flag_seconds,
                 }
             )
         )
@@ -368,3 +393,16 @@ def generate(*, children: int, concerns: int) -> None:
         for table in ("concerns_person", "concerns_subjectrecord", "concerns_concern",
                       "concerns_householdmember"):  # fmt: skip
             cur.execute(f"ANALYZE {table}")
+
+
+def reset_bench_assessments() -> None:
+    """Delete assessments, pointers and triage items of bench-area people only."""
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT id FROM agencies_area WHERE code = 'bench-area'")
+        row = cur.fetchone()
+        if row is None:
+            return
+        people = "SELECT id FROM concerns_person WHERE area_id = %s"
+        cur.execute(f"DELETE FROM triage_triageitem WHERE person_id IN ({people})", row)  # noqa: S608
+        cur.execute(f"DELETE FROM risk_currentassessment WHERE person_id IN ({people})", row)  # noqa: S608
+        cur.execute(f"DELETE FROM risk_assessment WHERE person_id IN ({people})", row)  # noqa: S608
