@@ -76,6 +76,16 @@ class Scorer:
             {c: hh["adult_weights"].get(c, hh["adult_default"]) for c in self.category_weights},
             {c: hh["sibling_weights"].get(c, hh["sibling_default"]) for c in self.category_weights},
         )
+        # (category, level) -> category weight x level multiplier x household factor, per via.
+        # Floating-point products in this fixed order, so every path computes the same.
+        self.weight_table: tuple[dict[tuple[str, int], float], ...] = tuple(
+            {
+                (c, lv): self.category_weights[c] * m * factors.get(c, 0.0)
+                for c in self.category_weights
+                for lv, m in self.level_multipliers.items()
+            }
+            for factors in self.factor
+        )
         self.jigsaw_step = params["jigsaw"]["step"]
         self.jigsaw_max = params["jigsaw"]["max_multiplier"]
         self.patterns = params["patterns"]
@@ -97,8 +107,9 @@ class Scorer:
         # through the household (sorting puts the lowest `via` first).
         kept: list[Fact] = []
         seen: set[int] = set()
+        window = self.window
         for fact in sorted(facts):
-            if fact[0] in seen or fact[5] > self.window:
+            if fact[0] in seen or fact[5] > window:
                 continue
             seen.add(fact[0])
             kept.append(fact)
@@ -106,15 +117,11 @@ class Scorer:
         contributions: list[dict[str, Any]] = []
         agencies: set[int] = set()
         base = 0.0
+        table = self.weight_table
+        rate = self.decay_rate
+        exp = math.exp
         for cid, via, agency_id, category, level, age in kept:
-            factor = self.factor[via].get(category, 0.0)
-            weight = round(
-                self.category_weights.get(category, 0.0)
-                * self.level_multipliers.get(level, 0.0)
-                * factor
-                * self.decay(age),
-                4,
-            )
+            weight = round(table[via].get((category, level), 0.0) * exp(-rate * age), 4)
             if weight <= 0:
                 continue
             contributions.append({"id": cid, "w": weight, "via": VIA_NAMES[via]})
@@ -136,9 +143,10 @@ class Scorer:
                     }
                 )
         points = 0.0
-        for rule in self._patterns(kept):
-            rules.append(rule)
-            points += rule["points"]
+        if len(kept) >= 2:
+            for rule in self._patterns(kept):
+                rules.append(rule)
+                points += rule["points"]
         score = round(base * multiplier + points, 2)
         return Result(
             score=score,
@@ -163,11 +171,19 @@ class Scorer:
     def _patterns(self, kept: list[Fact]) -> list[dict[str, Any]]:
         fired: list[dict[str, Any]] = []
         own = [f for f in kept if f[1] == VIA_CHILD]
+        own_categories = {f[3] for f in own}
 
         rule = self.patterns["was_not_brought_with_faltering_growth"]
-        wnb = [f for f in own if f[3] == "was_not_brought"]
-        faltering = [f for f in own if f[3] == "faltering_growth"]
-        if len(wnb) >= rule["min_was_not_brought"] and faltering and rule["points"] > 0:
+        if (
+            "was_not_brought" in own_categories
+            and "faltering_growth" in own_categories
+            and rule["points"] > 0
+        ):
+            wnb = [f for f in own if f[3] == "was_not_brought"]
+            faltering = [f for f in own if f[3] == "faltering_growth"]
+        else:
+            wnb, faltering = [], []
+        if len(wnb) >= rule["min_was_not_brought"] and faltering:
             fired.append(
                 self._pattern(
                     "was_not_brought_with_faltering_growth", wnb + faltering, rule["points"]
@@ -175,12 +191,20 @@ class Scorer:
             )
 
         rule = self.patterns["repeated_missing"]
-        missing = [f for f in own if f[3] == "missing_from_home" and f[5] <= rule["within_days"]]
-        if len(missing) >= rule["min_episodes"] and rule["points"] > 0:
+        missing = (
+            [f for f in own if f[3] == "missing_from_home" and f[5] <= rule["within_days"]]
+            if "missing_from_home" in own_categories
+            else []
+        )
+        if missing and len(missing) >= rule["min_episodes"] and rule["points"] > 0:
             fired.append(self._pattern("repeated_missing", missing, rule["points"]))
 
         rule = self.patterns["injury_after_domestic_abuse"]
-        domestic = [f for f in kept if f[3] == "domestic_abuse"]
+        domestic = (
+            [f for f in kept if f[3] == "domestic_abuse"]
+            if own_categories & INJURY_CATEGORIES
+            else []
+        )
         if domestic and rule["points"] > 0:
             involved: list[Fact] = []
             for injury in own:

@@ -31,10 +31,10 @@ from agencies.models import User
 from audit.services import audit_record
 from concerns.models import Person, RecomputeOutbox
 from hub.risk.facts import child_ids as all_child_ids
-from hub.risk.facts import fetch_facts
+from hub.risk.facts import facts_by_child_stream, fetch_facts
 from hub.risk.models import BAND_RANK, Assessment, Band, CurrentAssessment, ParameterSet
 from hub.risk.parameters import default_parameters, validate_parameters
-from hub.risk.scoring import Result, Scorer
+from hub.risk.scoring import Fact, Result, Scorer
 from hub.triage.services import triage_item_raise_for_flag
 
 logger = logging.getLogger(__name__)
@@ -279,40 +279,62 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
+def _facts_source(
+    ids: list[int], *, at: datetime, window_days: int, as_of: bool, whole: bool, chunk_size: int
+) -> Iterator[tuple[int, list[Fact]]]:
+    """(child id, facts) for IDS in order: one streamed query for the whole estate, else one
+    query per block of ids."""
+    if whole:
+        yield from facts_by_child_stream(ids, at=at, window_days=window_days, as_of=as_of)
+        return
+    for chunk in _chunks(ids, chunk_size):
+        facts = fetch_facts(at=at, window_days=window_days, as_of=as_of, child_ids=chunk)
+        for cid in chunk:
+            yield cid, facts.get(cid, [])
+
+
 def assessment_recompute_all(
     *, chunk_size: int = 20_000, at: datetime | None = None, only: list[int] | None = None
 ) -> BatchStats:
     """Recompute every child (or ONLY those ids) in batches, as of AT (default: now).
 
-    Per batch: one facts query over an id range, scoring in memory, then one transaction that
-    locks the batch's `CurrentAssessment` rows, skips children whose row already holds a
-    result read after AT (a per-child recompute won the race), COPYs the new assessments and
-    updates the pointers, and raises the triage flags.
+    One streamed facts query for the estate (never a query per child), scoring in memory, and
+    per block of CHUNK_SIZE children one transaction that locks their `CurrentAssessment`
+    rows, skips children whose row already holds a result read after AT (a per-child recompute
+    won the race), COPYs the new assessments, updates the pointers and marks rises for a flag.
     """
     ps = parameter_set_current()
     scorer = Scorer(ps.parameters)
     at = at or _db_now()
-    ids = only if only is not None else all_child_ids()
-    ids = sorted(ids)
+    ids = sorted(only) if only is not None else all_child_ids()
     stats = BatchStats()
-    for chunk in _chunks(ids, chunk_size):
+    started = time.perf_counter()
+    results: dict[int, Result] = {}
+    for cid, facts in _facts_source(
+        ids,
+        at=at,
+        window_days=ps.parameters["window_days"],
+        as_of=False,
+        whole=only is None,
+        chunk_size=chunk_size,
+    ):
         t0 = time.perf_counter()
-        if only is None:
-            facts = fetch_facts(
-                at=at, window_days=ps.parameters["window_days"], id_range=(chunk[0], chunk[-1])
-            )
-        else:
-            facts = fetch_facts(at=at, window_days=ps.parameters["window_days"], child_ids=chunk)
+        results[cid] = scorer.score(facts)
+        stats.facts += len(facts)
+        stats.seconds["score"] += time.perf_counter() - t0
+        if len(results) >= chunk_size:
+            t1 = time.perf_counter()
+            _write_batch(results, ps, at, stats)
+            stats.seconds["write"] += time.perf_counter() - t1
+            stats.children += len(results)
+            results = {}
+    if results:
         t1 = time.perf_counter()
-        results = {cid: scorer.score(facts.get(cid, ())) for cid in chunk}
-        stats.facts += sum(len(v) for v in facts.values())
-        del facts
-        t2 = time.perf_counter()
         _write_batch(results, ps, at, stats)
-        stats.seconds["fetch"] += t1 - t0
-        stats.seconds["score"] += t2 - t1
-        stats.seconds["write"] += time.perf_counter() - t2
-        stats.children += len(chunk)
+        stats.seconds["write"] += time.perf_counter() - t1
+        stats.children += len(results)
+    total = time.perf_counter() - started
+    stats.seconds["fetch"] = total - stats.seconds["score"] - stats.seconds["write"]
     return stats
 
 
@@ -349,45 +371,67 @@ def flags_raise_pending(*, limit: int | None = None) -> int:
     return handled
 
 
+_HEADS_SQL = (
+    "SELECT h.person_id, h.version, h.band, h.score, h.fingerprint, h.snapshot_at,"
+    " h.assessment_id IS NOT NULL FROM risk_currentassessment h WHERE h.person_id = ANY(%s)"
+)
+
+
+_LOCK_HEADS_SQL = (
+    "SELECT p.area_id, h.person_id, h.version, h.band, h.score, h.fingerprint, h.snapshot_at,"
+    " h.assessment_id IS NOT NULL FROM risk_currentassessment h"
+    " JOIN concerns_person p ON p.id = h.person_id"
+    " WHERE h.person_id = ANY(%s) ORDER BY h.person_id FOR UPDATE OF h"
+)
+
+
 def _write_batch(results: dict[int, Result], ps: ParameterSet, at: datetime, stats: BatchStats):
-    ids = list(results)
+    min_change = ps.parameters["min_score_change"]
+    fingerprints = {cid: r.fingerprint(ps.version) for cid, r in results.items()}
+
+    def unchanged(person_id: int, fingerprint: str, score: float, has: bool) -> bool:
+        result = results[person_id]
+        return (
+            has
+            and fingerprints[person_id] == fingerprint
+            and abs(result.score - score) < min_change
+        )
+
+    # First without locks: most children are unchanged on most nights, and need no lock.
+    with connection.cursor() as cursor:
+        cursor.execute(_HEADS_SQL, [list(results)])
+        known = {row[0]: row for row in cursor.fetchall()}
+    candidates = sorted(
+        cid
+        for cid in results
+        if cid not in known or not unchanged(cid, known[cid][4], known[cid][3], known[cid][6])
+    )
+    stats.unchanged += len(results) - len(candidates)
+    if not candidates:
+        return
     now = timezone.now()
     with transaction.atomic():
-        _ensure_heads(ids)
+        _ensure_heads([cid for cid in candidates if cid not in known])
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT h.person_id, h.version, h.band, h.score, h.fingerprint, h.snapshot_at,"
-                " h.assessment_id IS NOT NULL, p.area_id"
-                " FROM risk_currentassessment h JOIN concerns_person p ON p.id = h.person_id"
-                " WHERE h.person_id = ANY(%s) ORDER BY h.person_id FOR UPDATE OF h",
-                [ids],
-            )
+            cursor.execute(_LOCK_HEADS_SQL, [candidates])
             heads = cursor.fetchall()
-        min_change = ps.parameters["min_score_change"]
         new_rows: list[tuple[int, int, Result, str, str, int | None]] = []
-        touched: list[int] = []
-        for person_id, version, band, score, fingerprint, snapshot_at, has, area_id in heads:
+        for area_id, person_id, version, band, score, fingerprint, snapshot_at, has in heads:
             if snapshot_at is not None and snapshot_at >= at:
                 stats.skipped_newer += 1
                 continue
-            result = results[person_id]
-            fp = result.fingerprint(ps.version)
-            if has and fp == fingerprint and abs(result.score - score) < min_change:
-                touched.append(person_id)
+            if unchanged(person_id, fingerprint, score, has):  # changed under us: now equal
+                stats.unchanged += 1
                 continue
             previous = band if has else Band.GREEN.value
-            new_rows.append((person_id, version + 1, result, fp, previous, area_id))
-        stats.unchanged += len(touched)
+            new_rows.append(
+                (person_id, version + 1, results[person_id], fingerprints[person_id], previous,
+                 area_id)
+            )  # fmt: skip
         stats.new_versions += len(new_rows)
+        if not new_rows:
+            return
         with connection.cursor() as cursor:
-            if touched:
-                cursor.execute(
-                    "UPDATE risk_currentassessment SET snapshot_at = %s, checked_at = %s"
-                    " WHERE person_id = ANY(%s)",
-                    [at, now, touched],
-                )
-            if not new_rows:
-                return
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence('risk_assessment', 'id'))"
                 " FROM generate_series(1, %s)",
@@ -457,16 +501,10 @@ def assess_iter(
     scorers = [Scorer(p) for p in parameters]
     window = max(p["window_days"] for p in parameters)
     ids = sorted(only) if only is not None else all_child_ids(at=at, as_of=as_of)
-    for chunk in _chunks(ids, chunk_size):
-        if only is None:
-            facts = fetch_facts(
-                at=at, window_days=window, as_of=as_of, id_range=(chunk[0], chunk[-1])
-            )
-        else:
-            facts = fetch_facts(at=at, window_days=window, as_of=as_of, child_ids=chunk)
-        for cid in chunk:
-            child_facts = facts.get(cid, [])
-            yield cid, [s.score(child_facts) for s in scorers]
+    for cid, facts in _facts_source(
+        ids, at=at, window_days=window, as_of=as_of, whole=only is None, chunk_size=chunk_size
+    ):
+        yield cid, [s.score(facts) for s in scorers]
 
 
 def latest_version() -> int:

@@ -102,14 +102,20 @@ def test_batch_and_per_child_paths_agree(area, school, gp, police):
     assert flags_raise_pending() == 0
 
 
-def test_batch_never_overwrites_a_newer_per_child_result(family, school):
-    family.concern(school, "neglect", level=3)
+def test_batch_never_overwrites_a_newer_per_child_result(family, school, monkeypatch):
+    from hub.risk import services
+
     before = timezone.now() - dt.timedelta(seconds=5)
+    # The batch read its facts at BEFORE, when the child had no concern yet...
+    monkeypatch.setattr(services, "_facts_source", lambda ids, **kw: ((i, []) for i in ids))
+    family.concern(school, "neglect", level=3)
+    # ...and a per-child recompute committed a newer result meanwhile.
     newer = assessment_recompute_child(child_id=family.child.pk)
     stats = assessment_recompute_all(at=before)
     assert stats.skipped_newer >= 1
     head = CurrentAssessment.objects.get(pk=family.child.pk)
     assert head.assessment_id == newer.pk
+    assert Assessment.objects.filter(person=family.child).count() == 1
 
 
 def test_recompute_person_covers_household_and_clears_outbox(family, police):
