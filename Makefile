@@ -59,3 +59,7 @@ seed: venv
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles
+
+.PHONY: bench-risk
+bench-risk: venv  ## combined-risk benchmark: BENCH_ARGS="--generate" loads 200k children / 1M concerns
+	DEBUG=1 $(BIN)/python manage.py bench_aggregate $(BENCH_ARGS)

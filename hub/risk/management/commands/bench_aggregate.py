@@ -92,6 +92,8 @@ class Command(BaseCommand):
         n_children = Person.objects.filter(kind="child", merged_into__isnull=True).count()
         n_concerns = Concern.objects.count()
         self.stdout.write(f"data: {n_children:,} children, {n_concerns:,} concerns")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        self.stdout.write(f"machine: {os.cpu_count()} cores, load average {load} at start")
         if not opts["skip_full"]:
             self._full(opts["flag_sample"])
         if not opts["skip_latency"]:
@@ -110,6 +112,7 @@ class Command(BaseCommand):
                 capture_output=True, text=True, check=True,
             )  # fmt: skip
             figures = json.loads(out.stdout.strip().splitlines()[-1])
+            figures["load"] = os.getloadavg()[0]
             self.stdout.write(
                 f"full recompute, {label}: {figures['seconds']:.1f} s wall, peak memory "
                 f"{figures['peak_mib']:.0f} MiB (process max RSS); {figures['children']:,} "
@@ -117,6 +120,7 @@ class Command(BaseCommand):
                 f"assessments, {figures['unchanged']:,} unchanged, {figures['flags']:,} rises "
                 f"marked for a triage flag; split fetch {figures['split']['fetch']:.1f} s, "
                 f"score {figures['split']['score']:.1f} s, write {figures['split']['write']:.1f} s"
+                f" (1-min load average after: {figures['load']:.1f})"
             )
             if figures["flags_raised"]:
                 rate = figures["flag_seconds"] / figures["flags_raised"]
