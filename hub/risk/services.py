@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -270,7 +272,7 @@ class BatchStats:
     skipped_newer: int = 0
     flags: int = 0  # rises marked for a triage flag (raised by `flags_raise_pending`)
     seconds: dict[str, float] = field(
-        default_factory=lambda: {"fetch": 0.0, "score": 0.0, "write": 0.0}
+        default_factory=lambda: {"fetch": 0.0, "score": 0.0, "write": 0.0}  # write overlaps
     )
 
 
@@ -308,34 +310,89 @@ def assessment_recompute_all(
     at = at or _db_now()
     ids = sorted(only) if only is not None else all_child_ids()
     stats = BatchStats()
+    whole = only is None
+    # Outside a transaction, blocks are written by a second thread (its own connection) while
+    # this one streams and scores the next block: the database's work overlaps Python's.
+    writer = _Writer(ps, at, stats) if whole and not connection.in_atomic_block else None
     started = time.perf_counter()
+    waited = 0.0
     results: dict[int, Result] = {}
-    for cid, facts in _facts_source(
-        ids,
-        at=at,
-        window_days=ps.parameters["window_days"],
-        as_of=False,
-        whole=only is None,
-        chunk_size=chunk_size,
-    ):
-        t0 = time.perf_counter()
-        results[cid] = scorer.score(facts)
-        stats.facts += len(facts)
-        stats.seconds["score"] += time.perf_counter() - t0
-        if len(results) >= chunk_size:
-            t1 = time.perf_counter()
-            _write_batch(results, ps, at, stats)
-            stats.seconds["write"] += time.perf_counter() - t1
-            stats.children += len(results)
-            results = {}
-    if results:
-        t1 = time.perf_counter()
-        _write_batch(results, ps, at, stats)
-        stats.seconds["write"] += time.perf_counter() - t1
-        stats.children += len(results)
+    try:
+        for cid, facts in _facts_source(
+            ids,
+            at=at,
+            window_days=ps.parameters["window_days"],
+            as_of=False,
+            whole=whole,
+            chunk_size=chunk_size,
+        ):
+            t0 = time.perf_counter()
+            results[cid] = scorer.score(facts)
+            stats.facts += len(facts)
+            stats.seconds["score"] += time.perf_counter() - t0
+            if len(results) >= chunk_size:
+                waited += _hand_over(writer, results, ps, at, stats)
+                results = {}
+        if results:
+            waited += _hand_over(writer, results, ps, at, stats)
+    finally:
+        if writer is not None:
+            t0 = time.perf_counter()
+            writer.finish()
+            waited += time.perf_counter() - t0
     total = time.perf_counter() - started
-    stats.seconds["fetch"] = total - stats.seconds["score"] - stats.seconds["write"]
+    stats.seconds["fetch"] = max(total - stats.seconds["score"] - waited, 0.0)
+    stats.seconds["waited_on_writes"] = waited
     return stats
+
+
+def _hand_over(writer, results, ps, at, stats) -> float:
+    t0 = time.perf_counter()
+    if writer is None:
+        _write_batch(results, ps, at, stats)
+        stats.seconds["write"] += time.perf_counter() - t0
+        stats.children += len(results)
+    else:
+        writer.submit(results)
+    return time.perf_counter() - t0
+
+
+class _Writer:
+    """Writes blocks on a thread of its own (and so its own database connection), one block
+    queued at a time; a failure stops the sweep with the writer's exception."""
+
+    def __init__(self, ps: ParameterSet, at: datetime, stats: BatchStats) -> None:
+        self.ps, self.at, self.stats = ps, at, stats
+        self.queue: queue.Queue[dict[int, Result] | None] = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="risk-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (block := self.queue.get()) is not None:
+                if self.error is None:
+                    t0 = time.perf_counter()
+                    _write_batch(block, self.ps, self.at, self.stats)
+                    self.stats.seconds["write"] += time.perf_counter() - t0
+                    self.stats.children += len(block)
+        except BaseException as exc:  # handed to the sweep's thread in finish()/submit()
+            self.error = exc
+            while self.queue.get() is not None:  # let the producer finish without blocking
+                pass
+        finally:
+            connection.close()
+
+    def submit(self, block: dict[int, Result]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(block)
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _raise_pending(head: CurrentAssessment, area_id: int | None) -> None:

@@ -120,6 +120,8 @@ class Command(BaseCommand):
                 f"assessments, {figures['unchanged']:,} unchanged, {figures['flags']:,} rises "
                 f"marked for a triage flag; split fetch {figures['split']['fetch']:.1f} s, "
                 f"score {figures['split']['score']:.1f} s, write {figures['split']['write']:.1f} s"
+                f" (on a second thread, overlapping; the sweep waited on it "
+                f"{figures['split'].get('waited_on_writes', 0):.1f} s)"
                 f" (1-min load average after: {figures['load']:.1f})"
             )
             if figures["flags_raised"]:
