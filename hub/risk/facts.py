@@ -118,7 +118,7 @@ def build_sql(*, as_of: bool, child_filter: str) -> str:
     )
 
 
-BY_IDS = "AND p.id = ANY(%(ids)s)"
+BY_IDS = "AND p.id IN (SELECT unnest(%(ids)s::bigint[]))"
 BY_RANGE = "AND p.id BETWEEN %(lo)s AND %(hi)s"
 
 

@@ -428,17 +428,21 @@ def flags_raise_pending(*, limit: int | None = None) -> int:
     return handled
 
 
+# Joined to unnest(ids), never `= ANY(ids)` as a filter: with stale statistics the planner may
+# scan the table and test every row against the whole array (rows x ids comparisons).
 _HEADS_SQL = (
     "SELECT h.person_id, h.version, h.band, h.score, h.fingerprint, h.snapshot_at,"
-    " h.assessment_id IS NOT NULL FROM risk_currentassessment h WHERE h.person_id = ANY(%s)"
+    " h.assessment_id IS NOT NULL FROM unnest(%s::bigint[]) AS ids(id)"
+    " JOIN risk_currentassessment h ON h.person_id = ids.id"
 )
 
 
 _LOCK_HEADS_SQL = (
     "SELECT p.area_id, h.person_id, h.version, h.band, h.score, h.fingerprint, h.snapshot_at,"
-    " h.assessment_id IS NOT NULL FROM risk_currentassessment h"
+    " h.assessment_id IS NOT NULL FROM unnest(%s::bigint[]) AS ids(id)"
+    " JOIN risk_currentassessment h ON h.person_id = ids.id"
     " JOIN concerns_person p ON p.id = h.person_id"
-    " WHERE h.person_id = ANY(%s) ORDER BY h.person_id FOR UPDATE OF h"
+    " ORDER BY h.person_id FOR UPDATE OF h"
 )
 
 

@@ -30,7 +30,9 @@ def recompute_person(person_id: int) -> list[int]:
 def recompute_all() -> dict:
     """The nightly sweep: decay moves every score, and a new parameter version applies."""
     stats = services.assessment_recompute_all()
-    services.flags_raise_pending()
+    # Flags go through the triage service one by one (tens of ms each, behind the audit
+    # chain's lock); what is not raised here the minute beat (`risk.drain_outbox`) raises.
+    services.flags_raise_pending(limit=20_000)
     return {
         "children": stats.children,
         "new_versions": stats.new_versions,

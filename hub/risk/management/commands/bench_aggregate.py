@@ -411,8 +411,7 @@ def analyze() -> None:
         return
     with psycopg.connect(url, autocommit=True) as conn:
         for table in ("concerns_person", "concerns_subjectrecord", "concerns_concern",
-                      "concerns_householdmember", "risk_currentassessment",
-                      "risk_assessment"):  # fmt: skip
+                      "concerns_householdmember"):  # fmt: skip
             conn.execute(f"ANALYZE {table}")
 
 
