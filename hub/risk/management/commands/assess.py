@@ -34,12 +34,15 @@ def agency_references(child_ids: list[int], at: datetime) -> dict[int, list[str]
     out: dict[int, list[str]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COALESCE(p.merged_into_id, p.id), a.code, sr.external_reference"
-            " FROM concerns_subjectrecord sr JOIN concerns_person p ON p.id = sr.person_id"
+            "WITH people AS ("
+            " SELECT ids.id AS child_id, ids.id AS person_id FROM unnest(%(ids)s::bigint[]) ids(id)"
+            " UNION ALL SELECT p.merged_into_id, p.id FROM concerns_person p"
+            " JOIN unnest(%(ids)s::bigint[]) ids(id) ON p.merged_into_id = ids.id)"
+            " SELECT pe.child_id, a.code, sr.external_reference FROM people pe"
+            " JOIN concerns_subjectrecord sr ON sr.person_id = pe.person_id"
             " JOIN agencies_agency a ON a.id = sr.agency_id"
-            " WHERE COALESCE(p.merged_into_id, p.id) = ANY(%s) AND sr.created_at <= %s"
-            " ORDER BY 1, a.code, sr.id",
-            [child_ids, at],
+            " WHERE sr.created_at <= %(at)s ORDER BY 1, a.code, sr.id",
+            {"ids": child_ids, "at": at},
         )
         for child_id, code, ref in cursor:
             out[child_id].append(f"{code}:{ref}" if ref else code)
