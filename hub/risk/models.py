@@ -102,3 +102,26 @@ class CurrentAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"Current assessment of person {self.person_id}"
+
+
+class TuningPreview(models.Model):
+    """What a proposed parameter set would do, worked out before it is saved. Small estates
+    are worked out in the request; large ones by a worker (`risk.tuning_preview`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Working"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    base_version = models.PositiveIntegerField()
+    parameters = models.JSONField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    result = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Tuning preview {self.pk}"

@@ -34,14 +34,22 @@ from audit.services import audit_record
 from concerns.models import Person, RecomputeOutbox
 from hub.risk.facts import child_ids as all_child_ids
 from hub.risk.facts import facts_by_child_stream, fetch_facts
-from hub.risk.models import BAND_RANK, Assessment, Band, CurrentAssessment, ParameterSet
+from hub.risk.models import (
+    BAND_RANK,
+    Assessment,
+    Band,
+    CurrentAssessment,
+    ParameterSet,
+    TuningPreview,
+)
 from hub.risk.parameters import default_parameters, validate_parameters
 from hub.risk.scoring import Fact, Result, Scorer
 from hub.triage.services import triage_item_raise_for_flag
 
 logger = logging.getLogger(__name__)
 
-PARAMETERS_SAVED = "risk.parameters"  # audit action (see docs/risk.md)
+PARAMETERS_SAVED = "risk.parameters"  # audit actions (see docs/risk.md)
+PREVIEWED = "risk.preview"
 
 
 # --- parameter versions -------------------------------------------------------------------
@@ -582,6 +590,25 @@ class Preview:
     changes: list[tuple[int, str, str, float, float]]  # child, current band, proposed, scores
     children: int
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "today_current": self.today_current,
+            "today_proposed": self.today_proposed,
+            "months": [[at.isoformat(), c, p] for at, c, p in self.months],
+            "changes": [list(c) for c in self.changes],
+            "children": self.children,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Preview:
+        return cls(
+            today_current=data["today_current"],
+            today_proposed=data["today_proposed"],
+            months=[(datetime.fromisoformat(at), c, p) for at, c, p in data["months"]],
+            changes=[tuple(c) for c in data["changes"]],  # type: ignore[misc]
+            children=data["children"],
+        )
+
 
 def _empty_counts() -> dict[str, int]:
     return {b.value: 0 for b in Band}
@@ -618,3 +645,61 @@ def parameters_preview(
         history.append((at, counts_c, counts_p))
     changes.sort(key=lambda c: (-BAND_RANK[c[2]], -c[4], c[0]))
     return Preview(today_c, today_p, history, changes, children)
+
+
+TUNING_INLINE_MAX_CHILDREN = 20_000  # larger estates are previewed by a worker
+
+
+def tuning_preview_request(*, actor: User, parameters: Any) -> TuningPreview:
+    """Ask what PARAMETERS would do. Worked out now for a small estate, else by a worker."""
+    if actor.role != User.Role.MASH_MANAGER:
+        raise PermissionDenied("Only a MASH manager can tune the risk parameters")
+    clean = validate_parameters(parameters)
+    base = parameter_set_current()
+    with transaction.atomic():
+        preview = TuningPreview.objects.create(
+            requested_by=actor,
+            base_version=base.version,
+            parameters=clean,
+            created_at=timezone.now(),
+        )
+        audit_record(
+            actor=actor,
+            action=PREVIEWED,
+            object_type="risk_tuning_preview",
+            object_id=preview.pk,
+            details={"base_version": base.version},
+        )
+        inline = (
+            Person.objects.filter(kind=Person.Kind.CHILD, merged_into__isnull=True).count()
+            <= TUNING_INLINE_MAX_CHILDREN
+        )
+        if not inline:
+            pk = preview.pk
+            transaction.on_commit(lambda: _enqueue_preview(pk))
+    if inline:
+        tuning_preview_run(preview_id=preview.pk)
+        preview.refresh_from_db()
+    return preview
+
+
+def _enqueue_preview(preview_id: int) -> None:
+    from celery import current_app
+
+    try:
+        current_app.send_task("risk.tuning_preview", args=[preview_id], retry=False)
+    except Exception:
+        logger.warning("tuning preview %s not enqueued", preview_id)
+        TuningPreview.objects.filter(pk=preview_id).update(status=TuningPreview.Status.FAILED)
+
+
+def tuning_preview_run(*, preview_id: int) -> None:
+    """Work out a pending preview. Idempotent: a finished one is left alone."""
+    preview = TuningPreview.objects.filter(pk=preview_id).first()
+    if preview is None or preview.status == TuningPreview.Status.DONE:
+        return
+    base = ParameterSet.objects.get(version=preview.base_version)
+    result = parameters_preview(current=base.parameters, proposed=preview.parameters)
+    TuningPreview.objects.filter(pk=preview_id).update(
+        status=TuningPreview.Status.DONE, result=result.to_json(), finished_at=timezone.now()
+    )

@@ -49,3 +49,9 @@ def drain_outbox() -> int:
     drained = services.outbox_drain()
     services.flags_raise_pending(limit=5000)
     return drained
+
+
+@shared_task(name="risk.tuning_preview", soft_time_limit=1700, time_limit=1800, **RETRY)
+def tuning_preview(preview_id: int) -> None:
+    """Work out what a proposed parameter set would do (a large estate's tuning preview)."""
+    services.tuning_preview_run(preview_id=int(preview_id))

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from agencies.models import User
@@ -22,10 +23,15 @@ from audit.models import Action
 from audit.services import audit_record
 from concerns.models import Concern, Person
 from consent.policy import present
-from hub.risk.models import Assessment, CurrentAssessment, ParameterSet
+from hub.risk.models import Assessment, CurrentAssessment, ParameterSet, TuningPreview
 from hub.risk.parameters import validate_parameters
 from hub.risk.scoring import RULE_LABELS
-from hub.risk.services import parameter_set_create, parameter_set_current, parameters_preview
+from hub.risk.services import (
+    Preview,
+    parameter_set_create,
+    parameter_set_current,
+    tuning_preview_request,
+)
 
 VIA_LABELS = {
     "child": "About the child",
@@ -121,6 +127,17 @@ def tuning(request: HttpRequest) -> HttpResponse:
         "note": "",
         "text": json.dumps(current.parameters, indent=2),
     }
+    preview_id = request.GET.get("preview", "")
+    if request.method == "GET" and preview_id.isdigit():
+        preview = TuningPreview.objects.filter(pk=int(preview_id)).first()
+        if preview is None:
+            raise Http404
+        context["text"] = json.dumps(preview.parameters, indent=2)
+        context["pending"] = preview.status == TuningPreview.Status.PENDING
+        context["failed"] = preview.status == TuningPreview.Status.FAILED
+        if preview.status == TuningPreview.Status.DONE:
+            context["preview"] = Preview.from_json(preview.result)
+            context["stale"] = preview.base_version != current.version
     if request.method == "POST":
         text = request.POST.get("parameters", "")
         note = request.POST.get("note", "")
@@ -128,21 +145,19 @@ def tuning(request: HttpRequest) -> HttpResponse:
         try:
             proposed = json.loads(text)
         except json.JSONDecodeError as exc:
-            context["errors"] = [
-                f"The parameters are not valid JSON: {exc.msg} (line {exc.lineno})"
-            ]
+            context["errors"] = [f"The parameters are not JSON: {exc.msg} (line {exc.lineno})"]
             return render(request, "risk/tuning.html", context, status=400)
         try:
-            proposed = validate_parameters(proposed)
             if request.POST.get("action") == "save":
                 if not note.strip():
+                    validate_parameters(proposed)
                     raise ValidationError("Say why the parameters are changing")
                 saved = parameter_set_create(actor=request.user, parameters=proposed, note=note)
                 messages.success(request, f"Saved as version {saved.version}")
                 return redirect("risk:tuning")
+            preview = tuning_preview_request(actor=request.user, parameters=proposed)
         except ValidationError as exc:
             context["errors"] = exc.messages
             return render(request, "risk/tuning.html", context, status=400)
-        context["preview"] = parameters_preview(current=current.parameters, proposed=proposed)
-        context["text"] = json.dumps(proposed, indent=2)
+        return redirect(f"{reverse('risk:tuning')}?preview={preview.pk}")
     return render(request, "risk/tuning.html", context)

@@ -88,7 +88,9 @@ def test_tuning_previews_then_saves_a_new_version(client, mash_manager, flagged)
     assert client.get(url).status_code == 200
     proposed = default_parameters()
     proposed["bands"] = {"amber": 100.0, "red": 200.0}
-    response = client.post(url, {"parameters": json.dumps(proposed), "action": "preview"})
+    response = client.post(
+        url, {"parameters": json.dumps(proposed), "action": "preview"}, follow=True
+    )
     assert response.status_code == 200
     preview = response.context["preview"]
     assert flagged[1].band != "green"
@@ -98,6 +100,7 @@ def test_tuning_previews_then_saves_a_new_version(client, mash_manager, flagged)
     assert family.child.pk in changed
     assert len(preview.months) == 12
     assert ParameterSet.objects.count() == 1  # nothing saved by a preview
+    assert 'value="save"' in response.content.decode()
     response = client.post(
         url, {"parameters": json.dumps(proposed), "action": "save", "note": "Lower thresholds"}
     )
@@ -122,3 +125,24 @@ def test_tuning_refuses_invalid_parameters(client, mash_manager):
     assert response.status_code == 400
     assert "red must be higher" in response.content.decode()
     assert ParameterSet.objects.count() == 1
+
+
+def test_large_estate_preview_is_worked_out_by_a_worker(client, mash_manager, flagged,
+                                                       monkeypatch):  # fmt: skip
+    from hub.risk import services
+    from hub.risk.models import TuningPreview
+
+    monkeypatch.setattr(services, "TUNING_INLINE_MAX_CHILDREN", 0)
+    client.force_login(mash_manager)
+    url = reverse("risk:tuning")
+    proposed = default_parameters()
+    response = client.post(url, {"parameters": json.dumps(proposed), "action": "preview"})
+    assert response.status_code == 302
+    preview = TuningPreview.objects.get()
+    assert preview.status == "pending"
+    page = client.get(response["Location"])
+    assert "data-pending" in page.content.decode() and "preview" not in page.context
+    services.tuning_preview_run(preview_id=preview.pk)  # what the `risk.tuning_preview` task does
+    page = client.get(response["Location"])
+    assert page.context["preview"].children == 2
+    assert page.context["preview"].changes == []  # same parameters: nobody moves
