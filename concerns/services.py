@@ -435,8 +435,11 @@ RECOMPUTE_TASK = "risk.recompute_person"
 def _enqueue_recompute(person_ids: list[int]) -> None:
     from celery import current_app
 
-    for pid in person_ids:
+    for done, pid in enumerate(person_ids):
         try:
             current_app.send_task(RECOMPUTE_TASK, args=[pid], retry=False)
-        except Exception:  # the broker is down: the outbox row stays for the drain
-            logger.warning("recompute of person %s not enqueued; left in the outbox", pid)
+        except Exception:  # the broker is down: the outbox rows stay for the drain
+            logger.warning(
+                "recompute of persons %s not enqueued; left in the outbox", person_ids[done:]
+            )
+            return

@@ -90,7 +90,7 @@ def child_risk(request: HttpRequest, child_id: int) -> HttpResponse:
                 detail = (
                     f"× {rule['multiplier']:g} ({rule['agencies']} agencies)"
                     if rule["code"] == "jigsaw"
-                    else f"+ {rule['points']:g} points"
+                    else f"+ {rule['points']:.2f} points"
                 )
                 rules.append(
                     {"label": RULE_LABELS.get(rule["code"], rule["code"]), "detail": detail}
@@ -98,7 +98,11 @@ def child_risk(request: HttpRequest, child_id: int) -> HttpResponse:
         shown_ids = sorted(views)
         context.update(rows=rows, hidden=hidden, rules=rules)
         if is_mash:
-            context["history"] = Assessment.objects.filter(person=child).order_by("-version")[:20]
+            context["history"] = (
+                Assessment.objects.filter(person=child)
+                .select_related("parameter_set")
+                .order_by("-version")[:20]
+            )
     audit_record(
         actor=user,
         action=Action.VIEW_CASE,
