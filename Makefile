@@ -75,3 +75,6 @@ bench-audit: venv  ## audit append throughput, view latency, verify_audit over 1
 	SECRET_KEY=test-only-secret-key-not-for-any-real-use $(BIN)/python manage.py bench_audit $(BENCH_ARGS)
 bench-policy: venv  ## time the visibility rule (docs/consent.md)
 	DATABASE_URL=$(MIGRATION_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py bench_policy
+.PHONY: bench-risk
+bench-risk: venv  ## combined-risk benchmark: BENCH_ARGS="--generate" loads 200k children / 1M concerns
+	DEBUG=1 $(BIN)/python manage.py bench_aggregate $(BENCH_ARGS)

@@ -282,3 +282,18 @@ class ConcernAmendment(models.Model):
 
 def new_submission_token() -> uuid.UUID:
     return uuid.uuid4()
+
+
+class RecomputeOutbox(models.Model):
+    """A person whose information changed and whose combined risk must be recomputed.
+
+    Written in the same transaction as the change (`concerns.services.people_changed`), so a
+    broker outage loses nothing: the recompute deletes the rows it has covered, and a beat
+    task drains whatever is left (see docs/risk.md). Ids only, never names.
+    """
+
+    person_id = models.BigIntegerField(db_index=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"Recompute person {self.person_id}"

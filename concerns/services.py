@@ -7,6 +7,7 @@ audit event in that transaction.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from concerns.models import (
     Household,
     HouseholdMember,
     Person,
+    RecomputeOutbox,
     SubjectRecord,
 )
 from concerns.resolution import SubjectDetails, area_for, resolve_person
@@ -34,6 +36,8 @@ from concerns.validators import (
     normalise_postcode,
     normalise_upn,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_TEXT = 10_000
 RECORDING_ROLES = {
@@ -410,6 +414,32 @@ def people_changed(*, actor: User | None, person_ids: set[int] | frozenset[int])
     """Tell the rest of the hub that what is known about these people changed.
 
     Called inside the transaction of a change (a concern recorded, amended or withdrawn; a merge
-    or unmerge; a household change). The combined-risk work hooks its outbox row and its
-    after-commit recompute in here; until then there is nothing to do.
+    or unmerge; a household change). Writes one outbox row per person in that transaction, and
+    after commit asks the combined-risk worker (by task name: concerns does not import hub) to
+    recompute each person's child and household. If the broker is down the change still
+    commits and the user sees no error; the beat task `risk.drain_outbox` picks the rows up.
     """
+    ids = sorted({int(pid) for pid in person_ids if pid is not None})
+    if not ids:
+        return
+    now = timezone.now()
+    RecomputeOutbox.objects.bulk_create(
+        [RecomputeOutbox(person_id=pid, created_at=now) for pid in ids]
+    )
+    transaction.on_commit(lambda: _enqueue_recompute(ids))
+
+
+RECOMPUTE_TASK = "risk.recompute_person"
+
+
+def _enqueue_recompute(person_ids: list[int]) -> None:
+    from celery import current_app
+
+    for done, pid in enumerate(person_ids):
+        try:
+            current_app.send_task(RECOMPUTE_TASK, args=[pid], retry=False)
+        except Exception:  # the broker is down: the outbox rows stay for the drain
+            logger.warning(
+                "recompute of persons %s not enqueued; left in the outbox", person_ids[done:]
+            )
+            return

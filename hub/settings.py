@@ -243,3 +243,17 @@ CELERY_BEAT_SCHEDULE["audit-access-monitoring"] = {
 CONSENT_BREAK_GLASS_MINUTES = env_int("CONSENT_BREAK_GLASS_MINUTES", 60)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "safeguarding-hub@localhost")
+# Combined risk (hub/risk, docs/risk.md): the nightly sweep (decay moves every score) and the
+# outbox drain that recomputes people whose after-commit enqueue failed (broker down).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["risk-recompute-all-nightly"] = {
+    "task": "risk.recompute_all",
+    "schedule": crontab(hour=2, minute=15),
+}
+CELERY_BEAT_SCHEDULE["risk-drain-outbox"] = {"task": "risk.drain_outbox", "schedule": 60.0}
+# A publish to a dead broker fails fast (one quick retry, not redis-py's backoff of several
+# seconds): a person saving a concern never waits on Redis; the outbox covers the recompute.
+CELERY_BROKER_TRANSPORT_OPTIONS.update(
+    {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+)

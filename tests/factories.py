@@ -114,3 +114,28 @@ class MashInvolvementFactory(factory.django.DjangoModelFactory):
     area = factory.SubFactory(AreaFactory)
     reason = "flag"
     opened_at = factory.LazyFunction(timezone.now)
+# --- combined risk (tests/risk) -------------------------------------------------------------
+from concerns.models import ConcernAmendment, Household, HouseholdMember  # noqa: E402
+
+
+class HouseholdFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Household
+
+
+class HouseholdMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HouseholdMember
+
+    household = factory.SubFactory(HouseholdFactory)
+    person = factory.SubFactory(PersonFactory)
+    relationship = HouseholdMember.Relationship.CHILD
+
+
+class ConcernAmendmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConcernAmendment
+
+    reason = "Synthetic correction"
+    amended_at = factory.LazyFunction(timezone.now)
+    changes = factory.LazyFunction(dict)

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from hub.risk import views
 
 app_name = "risk"
-urlpatterns: list = []
+urlpatterns = [
+    path("child/<int:child_id>/", views.child_risk, name="child"),
+    path("tuning/", views.tuning, name="tuning"),
+]
