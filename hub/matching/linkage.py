@@ -1,0 +1,266 @@
+"""The hub's matcher: one module in front of comparison, scoring, training and clustering.
+
+Everything else in the hub (resolution of a new agency record, the review queue, the training
+command, the benchmark) calls this module; nothing imports the scoring internals directly, so
+the method behind it can change without touching callers.
+
+Decision rule for a pair (and for a new record against its best candidate person):
+
+1. equal valid NHS numbers → the same person (deterministic);
+2. two valid, different NHS numbers → never the same person;
+3. otherwise the Fellegi–Sunter match probability, against two thresholds: at or above
+   `auto_link` → link; at or above `review` → a person from the MASH decides; below → new.
+   A pair where either record is weak evidence (no date of birth, initials only, an NHS number
+   failing its check digit, a date of birth in the future) is never linked automatically: at
+   best it goes to review, with the reason shown.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from hub.matching.blocking import EM_SESSIONS, RULES, rule_bit, stream_pairs
+from hub.matching.comparisons import (
+    COMPARISON_NAMES,
+    REASON_LABELS,
+    MatchRecord,
+    compare,
+    nhs_agrees,
+    nhs_conflict,
+    prepare,
+)
+from hub.matching.fs import (
+    _DEFAULT_M,
+    Evidence,
+    Parameters,
+    Scorer,
+    estimate_u,
+    expectation_maximisation,
+    probability,
+    term_frequencies,
+    weight_for_probability,
+)
+
+__all__ = [
+    "REASON_LABELS",
+    "Decision",
+    "Evidence",
+    "MatchRecord",
+    "Parameters",
+    "Scorer",
+    "Thresholds",
+    "decide",
+    "dedupe",
+    "prepare",
+    "probability",
+    "train",
+]
+
+DETERMINISTIC_WEIGHT = 99.0  # shown for an NHS-number link
+
+
+class Decision(StrEnum):
+    LINK = "link"
+    REVIEW = "review"
+    NEW = "new"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    auto_link: float = 0.999  # match probability at or above which a record links by itself
+    review: float = 0.5  # at or above this (and below auto_link) a person decides
+
+    @property
+    def auto_link_weight(self) -> float:
+        return weight_for_probability(self.auto_link)
+
+    @property
+    def review_weight(self) -> float:
+        return weight_for_probability(self.review)
+
+
+def pair_weight(scorer: Scorer, a: MatchRecord, b: MatchRecord) -> float | None:
+    """The pair's match weight; None when the NHS rule forbids the link; high when it demands."""
+    if nhs_conflict(a, b):
+        return None
+    if nhs_agrees(a, b):
+        return DETERMINISTIC_WEIGHT
+    weight, _ = scorer.score(a, b)
+    return weight
+
+
+def decide(
+    weight: float | None,
+    thresholds: Thresholds,
+    reasons: Sequence[str] = (),
+    *,
+    identifier_agrees: bool = False,
+) -> Decision:
+    """Route one scored pair: link, review or new.
+
+    With REASONS (weak evidence on either side) a pair links automatically only when an
+    identifier (NHS number, unique pupil number) independently agrees as well; otherwise a
+    person decides.
+    """
+    if weight is None:
+        return Decision.NEW
+    if weight >= DETERMINISTIC_WEIGHT:
+        return Decision.LINK
+    if weight >= thresholds.auto_link_weight:
+        return Decision.REVIEW if reasons and not identifier_agrees else Decision.LINK
+    if weight >= thresholds.review_weight:
+        return Decision.REVIEW
+    return Decision.NEW
+
+
+# --- training ---------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainingSummary:
+    records: int
+    u_pairs: int
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    candidate_pairs: int = 0
+    expected_matches: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "u_pairs": self.u_pairs,
+            "sessions": self.sessions,
+            "candidate_pairs": self.candidate_pairs,
+            "expected_matches": round(self.expected_matches, 1),
+        }
+
+
+def train(
+    records: Sequence[MatchRecord],
+    *,
+    u_pairs: int = 300_000,
+    seed: int = 1,
+    link_only: bool = False,
+) -> tuple[Parameters, TrainingSummary]:
+    """Estimate m, u and lambda from unlabelled RECORDS (no ground truth is used).
+
+    u from random pairs; m by EM in one session per rule in `EM_SESSIONS`, each leaving the
+    comparisons it blocked on alone, averaged; lambda by EM over all candidate pairs with m and
+    u fixed, scaled from the candidate pairs to all pairs.
+    """
+    rng = random.Random(seed)
+    u = estimate_u(records, max_pairs=u_pairs, rng=rng)
+    tf, tf_floor = term_frequencies(records)
+    # One pass over the candidate pairs: the distinct (vector, rule mask) patterns and counts.
+    patterns: Counter[tuple[tuple[int | None, ...], int]] = Counter()
+    for i, j, mask in stream_pairs(records, link_only=link_only):
+        a, b = records[i], records[j]
+        patterns[(compare(a, b), mask)] += 1
+    summary = TrainingSummary(records=len(records), u_pairs=u_pairs)
+    summary.candidate_pairs = sum(patterns.values())
+    estimates: dict[str, list[list[float]]] = {name: [] for name in COMPARISON_NAMES}
+    for rule in EM_SESSIONS:
+        bit = rule_bit(rule)
+        session: Counter[tuple[int | None, ...]] = Counter()
+        for (vector, mask), count in patterns.items():
+            if mask & bit:
+                session[vector] += count
+        if sum(session.values()) < 20:
+            continue
+        blocked = RULES[rule][1]
+        result = expectation_maximisation(session, u=u, m_start=_DEFAULT_M, fixed=blocked)
+        summary.sessions[rule] = {
+            "pairs": result.pairs,
+            "iterations": result.iterations,
+            "converged": result.converged,
+            "lambda_in_block": round(result.lam, 6),
+        }
+        for name in COMPARISON_NAMES:
+            if name not in blocked:
+                estimates[name].append(result.m[name])
+    m = {}
+    for name in COMPARISON_NAMES:
+        rows = estimates[name]
+        if rows:
+            m[name] = [sum(col) / len(rows) for col in zip(*rows, strict=True)]
+        else:
+            m[name] = list(_DEFAULT_M[name])
+    union: Counter[tuple[int | None, ...]] = Counter()
+    for (vector, _mask), count in patterns.items():
+        union[vector] += count
+    n = len(records)
+    if link_only:
+        sources = Counter(r.source for r in records)
+        total_pairs = (n * n - sum(c * c for c in sources.values())) / 2
+    else:
+        total_pairs = n * (n - 1) / 2
+    lam = 1e-4
+    if union and total_pairs:
+        result = expectation_maximisation(
+            union, u=u, m_start=m, fixed=COMPARISON_NAMES, lam_start=0.05
+        )
+        summary.expected_matches = result.lam * summary.candidate_pairs
+        lam = max(summary.expected_matches, 1.0) / total_pairs
+    return Parameters(m=m, u=u, lam=lam, tf=tf, tf_floor=tf_floor), summary
+
+
+# --- deduplication / linkage of a whole set ---------------------------------------------------
+
+
+@dataclass
+class DedupeResult:
+    edges: list[tuple[int, int, float]]  # pairs at or above the review threshold, any order
+    clusters: list[int]  # cluster label per record
+    pairs_scored: int
+
+
+def dedupe(
+    records: Sequence[MatchRecord],
+    params: Parameters,
+    thresholds: Thresholds,
+    *,
+    link_only: bool = False,
+) -> DedupeResult:
+    """Score every candidate pair; cluster the pairs the rule links automatically.
+
+    Clustering takes links strongest first and refuses any that would put two different valid
+    NHS numbers in one cluster.
+    """
+    scorer = Scorer(params)
+    keep_from = thresholds.review_weight
+    edges: list[tuple[int, int, float]] = []
+    scored = 0
+    for i, j, _mask in stream_pairs(records, link_only=link_only):
+        scored += 1
+        w = pair_weight(scorer, records[i], records[j])
+        if w is not None and w >= keep_from:
+            edges.append((i, j, w))
+    parent = list(range(len(records)))
+    nhs: dict[int, set[str]] = {i: ({r.nhs} if r.nhs else set()) for i, r in enumerate(records)}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j, w in sorted(edges, key=lambda e: -e[2]):
+        a, b = records[i], records[j]
+        reasons = (*a.reasons, *b.reasons)
+        ident = bool(a.upn and a.upn == b.upn)
+        if decide(w, thresholds, reasons, identifier_agrees=ident) != Decision.LINK:
+            continue
+        ri, rj = find(i), find(j)
+        if ri == rj:
+            continue
+        if nhs[ri] and nhs[rj] and nhs[ri] != nhs[rj]:
+            continue
+        parent[rj] = ri
+        nhs[ri] |= nhs.pop(rj)
+    return DedupeResult(
+        edges=edges, clusters=[find(i) for i in range(len(records))], pairs_scored=scored
+    )
