@@ -26,7 +26,9 @@ REASON_FUTURE_DOB = "future_dob"
 REASON_INITIALS_ONLY = "initials_only"
 REASON_INVALID_NHS = "invalid_nhs_number"
 REASON_INVALID_UPN = "invalid_upn"
+REASON_FORENAMES_DIFFER = "forenames_differ"
 REASON_LABELS = {
+    REASON_FORENAMES_DIFFER: "First names are different (twins or siblings?)",
     REASON_MISSING_DOB: "No date of birth",
     REASON_FUTURE_DOB: "Date of birth is in the future (ignored)",
     REASON_INITIALS_ONLY: "Initials only, not a full name",
@@ -335,6 +337,18 @@ COMPARISON_NAMES = tuple(c.name for c in COMPARISONS)
 def compare(a: MatchRecord, b: MatchRecord) -> tuple[int | None, ...]:
     """The comparison vector of a pair: one level index (or None) per comparison."""
     return tuple(c.fn(a, b) for c in COMPARISONS)
+
+
+def cautions(vector: tuple[int | None, ...]) -> tuple[str, ...]:
+    """Reasons in the comparison itself to leave the decision to a person.
+
+    First names that disagree outright, with everything else agreeing, is what twins and
+    siblings look like: never linked automatically.
+    """
+    forename = vector[0]
+    if forename is not None and forename == len(COMPARISONS[0].levels) - 1:
+        return (REASON_FORENAMES_DIFFER,)
+    return ()
 
 
 def nhs_conflict(a: MatchRecord, b: MatchRecord) -> bool:

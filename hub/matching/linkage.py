@@ -29,6 +29,7 @@ from hub.matching.comparisons import (
     COMPARISON_NAMES,
     REASON_LABELS,
     MatchRecord,
+    cautions,
     compare,
     nhs_agrees,
     nhs_conflict,
@@ -86,12 +87,19 @@ class Thresholds:
 
 def pair_weight(scorer: Scorer, a: MatchRecord, b: MatchRecord) -> float | None:
     """The pair's match weight; None when the NHS rule forbids the link; high when it demands."""
+    return pair_score(scorer, a, b)[0]
+
+
+def pair_score(
+    scorer: Scorer, a: MatchRecord, b: MatchRecord
+) -> tuple[float | None, tuple[str, ...]]:
+    """The pair's match weight (as `pair_weight`) and every reason a person must decide it."""
     if nhs_conflict(a, b):
-        return None
+        return None, ()
     if nhs_agrees(a, b):
-        return DETERMINISTIC_WEIGHT
-    weight, _ = scorer.score(a, b)
-    return weight
+        return DETERMINISTIC_WEIGHT, ()
+    weight, vector = scorer.score(a, b)
+    return weight, tuple(dict.fromkeys((*a.reasons, *b.reasons, *cautions(vector))))
 
 
 def decide(
@@ -216,6 +224,7 @@ class DedupeResult:
     edges: list[tuple[int, int, float]]  # pairs at or above the review threshold, any order
     clusters: list[int]  # cluster label per record
     pairs_scored: int
+    linked: set[tuple[int, int]] = field(default_factory=set)  # pairs the rule links
 
 
 def dedupe(
@@ -233,12 +242,15 @@ def dedupe(
     scorer = Scorer(params)
     keep_from = thresholds.review_weight
     edges: list[tuple[int, int, float]] = []
+    edge_reasons: dict[tuple[int, int], tuple[str, ...]] = {}
     scored = 0
     for i, j, _mask in stream_pairs(records, link_only=link_only):
         scored += 1
-        w = pair_weight(scorer, records[i], records[j])
+        w, reasons = pair_score(scorer, records[i], records[j])
         if w is not None and w >= keep_from:
             edges.append((i, j, w))
+            if reasons:
+                edge_reasons[(i, j)] = reasons
     parent = list(range(len(records)))
     nhs: dict[int, set[str]] = {i: ({r.nhs} if r.nhs else set()) for i, r in enumerate(records)}
 
@@ -250,7 +262,7 @@ def dedupe(
 
     for i, j, w in sorted(edges, key=lambda e: -e[2]):
         a, b = records[i], records[j]
-        reasons = (*a.reasons, *b.reasons)
+        reasons = edge_reasons.get((i, j), ())
         ident = bool(a.upn and a.upn == b.upn)
         if decide(w, thresholds, reasons, identifier_agrees=ident) != Decision.LINK:
             continue
@@ -262,5 +274,22 @@ def dedupe(
         parent[rj] = ri
         nhs[ri] |= nhs.pop(rj)
     return DedupeResult(
-        edges=edges, clusters=[find(i) for i in range(len(records))], pairs_scored=scored
+        edges=edges,
+        clusters=[find(i) for i in range(len(records))],
+        pairs_scored=scored,
+        linked={(i, j) for i, j, w in edges if _links(w, edge_reasons, i, j, records, thresholds)},
     )
+
+
+def _links(
+    w: float,
+    edge_reasons: dict[tuple[int, int], tuple[str, ...]],
+    i: int,
+    j: int,
+    records: Sequence[MatchRecord],
+    thresholds: Thresholds,
+) -> bool:
+    a, b = records[i], records[j]
+    ident = bool(a.upn and a.upn == b.upn)
+    reasons = edge_reasons.get((i, j), ())
+    return decide(w, thresholds, reasons, identifier_agrees=ident) == Decision.LINK

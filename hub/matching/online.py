@@ -176,14 +176,13 @@ def match(rec: MatchRecord, *, exclude_person: int | None = None) -> OnlineMatch
         # Two valid, different NHS numbers anywhere between them: never the same person.
         if any(nhs_conflict(rec, other) for other in records):
             continue
-        best_w, best_rec = None, None
+        best_w, best_rec, reasons = None, None, ()
         for other in records:
-            w = linkage.pair_weight(scorer, rec, other)
+            w, why = linkage.pair_score(scorer, rec, other)
             if w is not None and (best_w is None or w > best_w):
-                best_w, best_rec = w, other
+                best_w, best_rec, reasons = w, other, why
         if best_w is None or best_rec is None or best_w < limits.review_weight:
             continue
-        reasons = tuple(dict.fromkeys((*rec.reasons, *best_rec.reasons)))
         ident = bool(rec.upn and rec.upn == best_rec.upn) or bool(
             rec.nhs and rec.nhs == best_rec.nhs
         )
