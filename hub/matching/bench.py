@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -488,14 +488,16 @@ _NICKS = {
 }
 
 
-def _nhs_number(rng: random.Random) -> str:
+def _nhs_number(rng: random.Random, used: set[str]) -> str:
     while True:
         digits = [rng.randrange(10) for _ in range(9)]
         total = sum(d * w for d, w in zip(digits, range(10, 1, -1), strict=True))
         check = 11 - total % 11
         check = 0 if check == 11 else check
-        if check != 10:
-            return "".join(map(str, digits)) + str(check)
+        number = "".join(map(str, digits)) + str(check)
+        if check != 10 and number not in used:  # NHS numbers are unique to a person
+            used.add(number)
+            return number
 
 
 _UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
@@ -534,6 +536,10 @@ def _surname(rng: random.Random) -> str:
 
 
 def synthetic_rows(size: int, *, seed: int = 7) -> list[dict[str, Any]]:
+    return list(iter_synthetic_rows(size, seed=seed))
+
+
+def iter_synthetic_rows(size: int, *, seed: int = 7) -> Iterator[dict[str, Any]]:
     """SIZE agency records about children, with the corruptions real agency records carry.
 
     Each child has 1–4 records from health (NHS number almost always), school (UPN and school,
@@ -542,10 +548,11 @@ def synthetic_rows(size: int, *, seed: int = 7) -> list[dict[str, Any]]:
     swaps, single-digit date typos, missing dates, moves to a new address, missing postcodes.
     """
     rng = random.Random(seed)
-    rows: list[dict[str, Any]] = []
     today = date(2026, 11, 1)
     child = 0
-    while len(rows) < size:
+    emitted = 0
+    used_nhs: set[str] = set()
+    while emitted < size:
         child += 1
         sex = rng.choice("MF")
         forename = rng.choice(_FORENAMES_M if sex == "M" else _FORENAMES_F)
@@ -555,7 +562,7 @@ def synthetic_rows(size: int, *, seed: int = 7) -> list[dict[str, Any]]:
         street = rng.choice(_STREETS)
         house = rng.randrange(1, 200)
         postcode = _postcode(rng, district)
-        nhs = _nhs_number(rng)
+        nhs = _nhs_number(rng, used_nhs)
         upn = _upn(rng)
         school = rng.choice(_SCHOOLS)
         n_records = rng.choices([1, 2, 3, 4], weights=[35, 35, 20, 10])[0]
@@ -590,9 +597,10 @@ def synthetic_rows(size: int, *, seed: int = 7) -> list[dict[str, Any]]:
                     pc = ""
             has_nhs = {"health": 0.97, "social_care": 0.6, "school": 0.1, "police": 0.15}[agency]
             missing_dob = rng.random() < 0.02
-            rows.append(
+            emitted += 1
+            yield (
                 {
-                    "record_id": f"r{len(rows)}",
+                    "record_id": f"r{emitted}",
                     "source": agency,
                     "forename": fn,
                     "surname": sn,
@@ -606,9 +614,8 @@ def synthetic_rows(size: int, *, seed: int = 7) -> list[dict[str, Any]]:
                     "cluster_id": f"c{child}",
                 }
             )
-            if len(rows) >= size:
+            if emitted >= size:
                 break
-    return rows
 
 
 def cluster_sizes(truth: Sequence[str]) -> Counter[int]:

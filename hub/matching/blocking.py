@@ -59,7 +59,11 @@ RULES: dict[str, tuple[Key, tuple[str, ...]]] = {
     ),
     "dob_postcode": (lambda r: _k(_dob_key(r), r.postcode), ("dob", "residence")),
     "names": (
-        lambda r: _k(*sorted((r.forename, r.surname))) if r.forename and r.surname else None,
+        lambda r: (
+            _k(*sorted((r.forename, r.surname)), r.dob and r.dob.year // 10)
+            if r.forename and r.surname
+            else None
+        ),
         ("forename", "surname"),
     ),
     "forename_surname_sound_year": (

@@ -54,6 +54,11 @@ class MatchRecord:
     source: object = None  # e.g. the agency; link-only runs never pair two from one source
     person: object = None  # the hub person the record belongs to (online matching)
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    dob_text: str = ""  # YYYYMMDD, precomputed: comparisons run millions of times
+
+    def __post_init__(self) -> None:
+        if self.dob is not None and not self.dob_text:
+            self.dob_text = f"{self.dob.year:04d}{self.dob.month:02d}{self.dob.day:02d}"
 
 
 def prepare(
@@ -128,6 +133,8 @@ def _names_swapped(a: MatchRecord, b: MatchRecord) -> bool:
         return False
     if a.forename == b.surname and a.surname == b.forename:
         return True
+    if a.forename[0] != b.surname[0] and a.surname[0] != b.forename[0]:
+        return False  # cheap rejection: most pairs share neither crossed initial
     return (
         JaroWinkler.similarity(a.forename, b.surname) >= 0.9
         and JaroWinkler.similarity(a.surname, b.forename) >= 0.9
@@ -193,7 +200,7 @@ def compare_dob(a: MatchRecord, b: MatchRecord) -> int | None:
         return 0
     if x.year == y.year and x.day == y.month and x.month == y.day:
         return 1
-    if OSA.distance(x.strftime("%Y%m%d"), y.strftime("%Y%m%d")) <= 1:
+    if OSA.distance(a.dob_text, b.dob_text, score_cutoff=1) <= 1:
         return 2
     if abs((x - y).days) <= 366:
         return 3
@@ -225,13 +232,13 @@ def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
     has_pc = bool(a.postcode and b.postcode)
     if not has_addr and not has_pc:
         return None
-    addr_sim = fuzz.token_sort_ratio(a.address, b.address) if has_addr else None
     pc_equal = has_pc and a.postcode == b.postcode
-    if addr_sim is not None and addr_sim >= 95 and (pc_equal or not has_pc):
+    same_place = has_addr and (pc_equal or not has_pc)
+    if same_place and (a.address == b.address or fuzz.token_sort_ratio(a.address, b.address) >= 95):
         return 0
     if pc_equal:
         return 1
-    if addr_sim is not None and addr_sim >= 85:
+    if has_addr and fuzz.token_sort_ratio(a.address, b.address, score_cutoff=85):
         return 2
     if has_pc:
         if _sector(a.postcode) == _sector(b.postcode):

@@ -3,6 +3,8 @@
 * `AUTO_LINK_PROBABILITY` (0.999): a new record whose best candidate reaches this match
   probability is linked to that person without a human (never on weak evidence alone).
 * `REVIEW_PROBABILITY` (0.5): from here up to the auto-link threshold, MASH staff decide.
+* `CAUTIOUS_FORENAMES` (True): a pair whose first names disagree outright (what twins and
+  siblings look like) always goes to review, however much else agrees.
 * `MAX_REVIEW_CANDIDATES` (3): how many candidate people one arriving record may queue.
 * `NEW_ADULT_DAYS` (30): how far back the MASH's list of adults newly in households with
   children looks.
@@ -17,6 +19,7 @@ from django.conf import settings
 DEFAULTS: dict[str, Any] = {
     "AUTO_LINK_PROBABILITY": 0.999,
     "REVIEW_PROBABILITY": 0.5,
+    "CAUTIOUS_FORENAMES": True,
     "MAX_REVIEW_CANDIDATES": 3,
     "NEW_ADULT_DAYS": 30,
 }

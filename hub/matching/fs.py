@@ -140,6 +140,21 @@ class Scorer:
         # bounded so that one rare value can never carry a link on its own.
         return max(-TF_CAP_BITS, min(TF_CAP_BITS, math.log2(u_level / freq)))
 
+    def weight_without_tf(self, vector: Vector) -> float:
+        total = self.prior
+        for i, level in enumerate(vector):
+            if level is not None:
+                total += self._wlist[i][level]
+        return total
+
+    def tf_of(self, vector: Vector, a: MatchRecord, b: MatchRecord) -> float:
+        total = 0.0
+        for i in self._tf_index:
+            level = vector[i]
+            if level is not None:
+                total += self._tf_adjust(i, level, a, b)
+        return total
+
     def weight_of(self, vector: Vector, a: MatchRecord, b: MatchRecord) -> float:
         total = self.prior
         for i, level in enumerate(vector):
@@ -222,6 +237,9 @@ class EMResult:
     iterations: int
     converged: bool
     pairs: int
+    # Expected number of matching pairs with the comparison not null: below a few dozen the
+    # estimate of m is noise and the default is kept.
+    support: dict[str, float] = field(default_factory=dict)
 
 
 def expectation_maximisation(
@@ -231,12 +249,19 @@ def expectation_maximisation(
     m_start: dict[str, list[float]],
     lam_start: float = 0.1,
     fixed: Iterable[str] = (),
+    ignore: Iterable[str] = (),
     max_iterations: int = 200,
     tolerance: float = 1e-7,
 ) -> EMResult:
-    """Estimate m (for comparisons not in FIXED) and lambda over the pairs in PATTERNS; u fixed."""
-    fixed = set(fixed)
+    """Estimate m (for comparisons not in FIXED) and lambda over the pairs in PATTERNS; u fixed.
+
+    Comparisons in IGNORE (those a session blocked on: every pair agrees on them) take no part
+    at all, as in Splink; otherwise their agreement would pull every pair towards "match".
+    """
+    ignore = set(ignore)
+    fixed = set(fixed) | ignore
     names = [c.name for c in COMPARISONS]
+    active = [name not in ignore for name in names]
     m = {k: list(v) for k, v in m_start.items()}
     lam = lam_start
     items = list(patterns.items())
@@ -249,16 +274,16 @@ def expectation_maximisation(
         matched = 0.0
         for vector, count in items:
             pm, pu = lam, 1 - lam
-            for name, level in zip(names, vector, strict=True):
-                if level is None:
+            for name, level, on in zip(names, vector, active, strict=True):
+                if level is None or not on:
                     continue
                 pm *= max(m[name][level], _FLOOR)
                 pu *= max(u[name][level], _FLOOR)
             post = pm / (pm + pu) if pm + pu > 0 else 0.0
             weight = count * post
             matched += weight
-            for name, level in zip(names, vector, strict=True):
-                if level is None:
+            for name, level, on in zip(names, vector, active, strict=True):
+                if level is None or not on:
                     continue
                 m_num[name][level] += weight
                 m_den[name] += weight
@@ -274,7 +299,14 @@ def expectation_maximisation(
         if delta < tolerance:
             converged = True
             break
-    return EMResult(m=m, lam=lam, iterations=iteration, converged=converged, pairs=total)
+    return EMResult(
+        m=m,
+        lam=lam,
+        iterations=iteration,
+        converged=converged,
+        pairs=total,
+        support={name: m_den[name] for name in names},
+    )
 
 
 def term_frequencies(

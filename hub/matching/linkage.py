@@ -18,6 +18,7 @@ Decision rule for a pair (and for a new record against its best candidate person
 from __future__ import annotations
 
 import random
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from hub.matching.comparisons import (
 )
 from hub.matching.fs import (
     _DEFAULT_M,
+    TF_CAP_BITS,
     Evidence,
     Parameters,
     Scorer,
@@ -63,6 +65,8 @@ __all__ = [
 ]
 
 DETERMINISTIC_WEIGHT = 99.0  # shown for an NHS-number link
+M_FLOOR = 1e-3
+MIN_SUPPORT = 30.0  # expected matching pairs needed before an EM estimate of m is used
 
 
 class Decision(StrEnum):
@@ -75,6 +79,8 @@ class Decision(StrEnum):
 class Thresholds:
     auto_link: float = 0.999  # match probability at or above which a record links by itself
     review: float = 0.5  # at or above this (and below auto_link) a person decides
+    # First names that disagree outright (twins, siblings) always go to a person.
+    cautious_forenames: bool = True
 
     @property
     def auto_link_weight(self) -> float:
@@ -91,7 +97,7 @@ def pair_weight(scorer: Scorer, a: MatchRecord, b: MatchRecord) -> float | None:
 
 
 def pair_score(
-    scorer: Scorer, a: MatchRecord, b: MatchRecord
+    scorer: Scorer, a: MatchRecord, b: MatchRecord, thresholds: Thresholds | None = None
 ) -> tuple[float | None, tuple[str, ...]]:
     """The pair's match weight (as `pair_weight`) and every reason a person must decide it."""
     if nhs_conflict(a, b):
@@ -99,7 +105,9 @@ def pair_score(
     if nhs_agrees(a, b):
         return DETERMINISTIC_WEIGHT, ()
     weight, vector = scorer.score(a, b)
-    return weight, tuple(dict.fromkeys((*a.reasons, *b.reasons, *cautions(vector))))
+    careful = thresholds is None or thresholds.cautious_forenames
+    extra = cautions(vector) if careful else ()
+    return weight, tuple(dict.fromkeys((*a.reasons, *b.reasons, *extra)))
 
 
 def decide(
@@ -126,6 +134,39 @@ def decide(
     return Decision.NEW
 
 
+# --- candidate pairs, compared once ---------------------------------------------------------
+
+
+@dataclass
+class Candidates:
+    """Every blocked pair of a set, compared once: training and linking both read it."""
+
+    left: array
+    right: array
+    pattern: array  # index into `patterns`
+    mask: array  # which blocking rules produced the pair
+    patterns: list[tuple[int | None, ...]]
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+
+def compare_candidates(records: Sequence[MatchRecord], *, link_only: bool = False) -> Candidates:
+    index: dict[tuple[int | None, ...], int] = {}
+    out = Candidates(array("I"), array("I"), array("I"), array("I"), [])
+    for i, j, mask in stream_pairs(records, link_only=link_only):
+        vector = compare(records[i], records[j])
+        k = index.get(vector)
+        if k is None:
+            k = index[vector] = len(out.patterns)
+            out.patterns.append(vector)
+        out.left.append(i)
+        out.right.append(j)
+        out.pattern.append(k)
+        out.mask.append(mask)
+    return out
+
+
 # --- training ---------------------------------------------------------------------------------
 
 
@@ -150,9 +191,10 @@ class TrainingSummary:
 def train(
     records: Sequence[MatchRecord],
     *,
-    u_pairs: int = 300_000,
+    u_pairs: int = 150_000,
     seed: int = 1,
     link_only: bool = False,
+    candidates: Candidates | None = None,
 ) -> tuple[Parameters, TrainingSummary]:
     """Estimate m, u and lambda from unlabelled RECORDS (no ground truth is used).
 
@@ -163,11 +205,12 @@ def train(
     rng = random.Random(seed)
     u = estimate_u(records, max_pairs=u_pairs, rng=rng)
     tf, tf_floor = term_frequencies(records)
-    # One pass over the candidate pairs: the distinct (vector, rule mask) patterns and counts.
+    # The distinct (vector, rule mask) patterns of the candidate pairs, and their counts.
+    if candidates is None:
+        candidates = compare_candidates(records, link_only=link_only)
     patterns: Counter[tuple[tuple[int | None, ...], int]] = Counter()
-    for i, j, mask in stream_pairs(records, link_only=link_only):
-        a, b = records[i], records[j]
-        patterns[(compare(a, b), mask)] += 1
+    for k, mask in zip(candidates.pattern, candidates.mask, strict=True):
+        patterns[(candidates.patterns[k], mask)] += 1
     summary = TrainingSummary(records=len(records), u_pairs=u_pairs)
     summary.candidate_pairs = sum(patterns.values())
     estimates: dict[str, list[list[float]]] = {name: [] for name in COMPARISON_NAMES}
@@ -180,21 +223,35 @@ def train(
         if sum(session.values()) < 20:
             continue
         blocked = RULES[rule][1]
-        result = expectation_maximisation(session, u=u, m_start=_DEFAULT_M, fixed=blocked)
+        result = expectation_maximisation(session, u=u, m_start=_DEFAULT_M, ignore=blocked)
         summary.sessions[rule] = {
             "pairs": result.pairs,
             "iterations": result.iterations,
             "converged": result.converged,
             "lambda_in_block": round(result.lam, 6),
+            "estimated": [
+                n
+                for n in COMPARISON_NAMES
+                if n not in blocked and result.support.get(n, 0) >= MIN_SUPPORT
+            ],
         }
         for name in COMPARISON_NAMES:
-            if name not in blocked:
-                estimates[name].append(result.m[name])
+            if name in blocked or result.support.get(name, 0) < MIN_SUPPORT:
+                continue
+            m_row = result.m[name]
+            # Agreement must be likelier among matches than among non-matches, or EM has
+            # latched onto something else (a school only one agency records): keep defaults.
+            if m_row[0] <= u[name][0]:
+                continue
+            estimates[name].append(m_row)
     m = {}
     for name in COMPARISON_NAMES:
         rows = estimates[name]
         if rows:
-            m[name] = [sum(col) / len(rows) for col in zip(*rows, strict=True)]
+            averaged = [sum(col) / len(rows) for col in zip(*rows, strict=True)]
+            # No level is impossible for a true match: one keying error must not veto a link.
+            floored = [max(x, M_FLOOR) for x in averaged]
+            m[name] = [x / sum(floored) for x in floored]
         else:
             m[name] = list(_DEFAULT_M[name])
     union: Counter[tuple[int | None, ...]] = Counter()
@@ -233,6 +290,7 @@ def dedupe(
     thresholds: Thresholds,
     *,
     link_only: bool = False,
+    candidates: Candidates | None = None,
 ) -> DedupeResult:
     """Score every candidate pair; cluster the pairs the rule links automatically.
 
@@ -241,13 +299,29 @@ def dedupe(
     """
     scorer = Scorer(params)
     keep_from = thresholds.review_weight
+    if candidates is None:
+        candidates = compare_candidates(records, link_only=link_only)
+    base = [scorer.weight_without_tf(v) for v in candidates.patterns]
+    caution = [cautions(v) for v in candidates.patterns]
     edges: list[tuple[int, int, float]] = []
     edge_reasons: dict[tuple[int, int], tuple[str, ...]] = {}
-    scored = 0
-    for i, j, _mask in stream_pairs(records, link_only=link_only):
-        scored += 1
-        w, reasons = pair_score(scorer, records[i], records[j])
-        if w is not None and w >= keep_from:
+    scored = len(candidates)
+    for i, j, k in zip(candidates.left, candidates.right, candidates.pattern, strict=True):
+        a, b = records[i], records[j]
+        if nhs_conflict(a, b):
+            continue
+        if nhs_agrees(a, b):
+            w = DETERMINISTIC_WEIGHT
+            reasons: tuple[str, ...] = ()
+        else:
+            w = base[k]
+            if w + TF_CAP_BITS * 2 < keep_from:
+                continue
+            w += scorer.tf_of(candidates.patterns[k], a, b)
+            reasons = (*a.reasons, *b.reasons)
+            if thresholds.cautious_forenames:
+                reasons = (*reasons, *caution[k])
+        if w >= keep_from:
             edges.append((i, j, w))
             if reasons:
                 edge_reasons[(i, j)] = reasons

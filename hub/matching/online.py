@@ -58,6 +58,7 @@ def thresholds() -> linkage.Thresholds:
     return linkage.Thresholds(
         auto_link=float(conf.get("AUTO_LINK_PROBABILITY")),
         review=float(conf.get("REVIEW_PROBABILITY")),
+        cautious_forenames=bool(conf.get("CAUTIOUS_FORENAMES")),
     )
 
 
@@ -178,7 +179,7 @@ def match(rec: MatchRecord, *, exclude_person: int | None = None) -> OnlineMatch
             continue
         best_w, best_rec, reasons = None, None, ()
         for other in records:
-            w, why = linkage.pair_score(scorer, rec, other)
+            w, why = linkage.pair_score(scorer, rec, other, limits)
             if w is not None and (best_w is None or w > best_w):
                 best_w, best_rec, reasons = w, other, why
         if best_w is None or best_rec is None or best_w < limits.review_weight:
