@@ -67,17 +67,13 @@ def _run(people: int, queries: int, out: Any) -> dict[str, float]:
     rng = random.Random(5)
     person_of: dict[str, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence('concerns_person', 'id'))")
-        next_id = cursor.fetchone()[0] + 1
+        # One person per synthetic child (at most one per record), ids from the sequence.
         cursor.execute(
-            "INSERT INTO concerns_person (id, kind, created_at) "
-            "SELECT g, 'child', now() FROM generate_series(%s, %s) g",
-            [next_id, next_id + people + queries],
+            "INSERT INTO concerns_person (kind, created_at) "
+            "SELECT 'child', now() FROM generate_series(1, %s) RETURNING id",
+            [people],
         )
-        cursor.execute(
-            "SELECT setval(pg_get_serial_sequence('concerns_person', 'id'), %s)",
-            [next_id + people + queries + 1],
-        )
+        person_ids = [row[0] for row in cursor.fetchall()]
         copy_sql = f"COPY concerns_subjectrecord ({', '.join(_COLUMNS)}) FROM STDIN"
         with cursor.cursor.copy(copy_sql) as copy:
             loaded = 0
@@ -93,7 +89,7 @@ def _run(people: int, queries: int, out: Any) -> dict[str, float]:
                     continue
                 cluster = row["cluster_id"]
                 if cluster not in person_of:
-                    person_of[cluster] = next_id + len(person_of)
+                    person_of[cluster] = person_ids[len(person_of)]
                 dob = bench.parse_dob(row["dob"])
                 copy.write_row(
                     (
