@@ -226,6 +226,10 @@ def _district(pc: str) -> str:
     return pc[:-2]
 
 
+def _numbers(address: str) -> list[str]:
+    return re.findall(r"\d+", address)
+
+
 def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
     """Address and postcode as one comparison: they are far from independent."""
     has_addr = bool(a.address and b.address)
@@ -234,8 +238,14 @@ def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
         return None
     pc_equal = has_pc and a.postcode == b.postcode
     same_place = has_addr and (pc_equal or not has_pc)
-    if same_place and (a.address == b.address or fuzz.token_sort_ratio(a.address, b.address) >= 95):
-        return 0
+    if same_place and (
+        a.address == b.address
+        or (
+            _numbers(a.address) == _numbers(b.address)
+            and fuzz.token_sort_ratio(a.address, b.address) >= 95
+        )
+    ):
+        return 0  # "13 Queens Road" and "137 Queens Road" are neighbours, not one home
     if pc_equal:
         return 1
     if has_addr and fuzz.token_sort_ratio(a.address, b.address, score_cutoff=85):
