@@ -81,3 +81,50 @@ def test_bench_file_columns_round_trip(tmp_path):
     back = bench.records_from_rows(bench.rows_from_file(path), today=date(2026, 11, 1))
     assert len(back) == 50
     assert back[0].key[1] == rows[0]["cluster_id"]
+
+
+def test_group_households_by_address_is_idempotent(alice, charlie, maria):
+    import datetime as dt
+
+    from django.core.management.base import CommandError
+
+    from concerns import services as concern_services
+    from concerns.models import HouseholdMember
+
+    child = concern_services.subject_record_create(
+        actor=alice,
+        given_name="Amelia",
+        family_name="Ravenscroft",
+        date_of_birth=dt.date(2016, 4, 9),
+        postcode="ZX1 4AB",
+        address="14 Mill Road",
+    )
+    adult = concern_services.subject_record_create(
+        actor=charlie,
+        given_name="Dean",
+        family_name="Slater",
+        date_of_birth=dt.date(1990, 2, 3),
+        postcode="ZX1 4AB",
+        address="14, Mill Road",
+        kind=Person.Kind.ADULT,
+    )
+    elsewhere = concern_services.subject_record_create(
+        actor=charlie,
+        given_name="Zara",
+        family_name="Okafor",
+        date_of_birth=dt.date(1985, 6, 1),
+        postcode="ZX1 4AB",
+        address="16 Mill Road",
+        kind=Person.Kind.ADULT,
+    )
+    out = io.StringIO()
+    call_command("group_households", "--username", "maria", stdout=out)
+    assert "2 household memberships created" in out.getvalue()
+    child_home = HouseholdMember.objects.get(person=child.person).household
+    assert HouseholdMember.objects.get(person=adult.person).household == child_home
+    assert HouseholdMember.objects.get(person=adult.person).relationship == "other_adult"
+    assert not HouseholdMember.objects.filter(person=elsewhere.person).exists()
+    call_command("group_households", "--username", "maria", stdout=io.StringIO())
+    assert HouseholdMember.objects.count() == 2
+    with pytest.raises(CommandError):
+        call_command("group_households", "--username", "alice", stdout=io.StringIO())
