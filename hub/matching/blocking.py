@@ -89,45 +89,48 @@ def stream_pairs(
 ) -> Iterator[tuple[int, int, int]]:
     """Every candidate pair once, as (i, j, mask): bit k of mask is set when rule k pairs them.
 
-    A pair is produced by the first rule that blocks it, and skipped by later ones (as Splink
-    does), so no set of all pairs is ever held in memory.
+    A pair is produced by the first rule that blocks it and skipped by later ones (as Splink
+    does); a set of pair codes remembers which were produced. Only the bits of the EM sessions'
+    rules are filled in the mask (nothing else reads it).
     """
     names = list(RULES)
     keys: list[list[object]] = []
     for name in names:
         key_fn, _ = RULES[name]
-        keys.append([key_fn(r) for r in records])
-    usable: list[set[object]] = []
-    for column in keys:
+        column = [key_fn(r) for r in records]
         sizes: dict[object, int] = defaultdict(int)
         for key in column:
             if key is not None:
                 sizes[key] += 1
-        usable.append({k for k, n in sizes.items() if 2 <= n <= MAX_BLOCK})
+        # A key shared by nobody, or by a junk-sized block, pairs nothing: drop it up front.
+        keys.append([k if k is not None and 2 <= sizes[k] <= MAX_BLOCK else None for k in column])
+    session_rules = [(keys[names.index(r)], 1 << names.index(r)) for r in EM_SESSIONS]
+    sources = [r.source for r in records] if link_only else None
+    n = len(records)
+    seen: set[int] = set()  # pairs already produced by an earlier rule (i * n + j)
     for k, column in enumerate(keys):
         blocks: dict[object, list[int]] = defaultdict(list)
-        ok = usable[k]
         for index, key in enumerate(column):
-            if key in ok:
+            if key is not None:
                 blocks[key].append(index)
         for members in blocks.values():
             for x in range(len(members)):
                 i = members[x]
+                base = i * n
                 for y in range(x + 1, len(members)):
                     j = members[y]
-                    if link_only and records[i].source == records[j].source:
+                    if sources is not None and sources[i] == sources[j]:
                         continue
-                    mask = 0
-                    earlier = False
-                    for r in range(len(names)):
-                        key = keys[r][i]
-                        if key is not None and key == keys[r][j] and key in usable[r]:
-                            if r < k:
-                                earlier = True
-                                break
-                            mask |= 1 << r
-                    if not earlier:
-                        yield (i, j, mask)
+                    code = base + j
+                    if code in seen:
+                        continue
+                    seen.add(code)
+                    mask = 1 << k
+                    for col, bit in session_rules:
+                        ki = col[i]
+                        if ki is not None and ki == col[j]:
+                            mask |= bit
+                    yield (i, j, mask)
 
 
 def rule_bit(name: str) -> int:

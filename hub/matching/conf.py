@@ -1,4 +1,6 @@
-"""Matching configuration: documented defaults, overridden by `settings.MATCHING` (a dict).
+"""Matching configuration: documented defaults, overridden by `settings.MATCHING` (a dict,
+read from the environment in `hub/settings.py`: MATCHING_AUTO_LINK_PROBABILITY,
+MATCHING_REVIEW_PROBABILITY, MATCHING_CAUTIOUS_FORENAMES, MATCHING_NEW_ADULT_DAYS).
 
 * `AUTO_LINK_PROBABILITY` (0.999): a new record whose best candidate reaches this match
   probability is linked to that person without a human (never on weak evidence alone).

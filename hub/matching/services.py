@@ -128,10 +128,20 @@ def candidate_link_accept(*, actor: User, link: CandidateLink, note: str = "") -
         link = CandidateLink.objects.select_for_update().get(pk=link.pk)
         if link.status != CandidateLink.Status.OPEN:
             raise ValidationError({"__all__": ["This match has already been decided"]})
+        # Either side may have been merged since the link was queued: decide on survivors.
+        survivor = survivor_of(link.candidate_person)
+        absorbed = survivor_of(link.new_person)
+        if survivor.pk == absorbed.pk:
+            link.status = CandidateLink.Status.WITHDRAWN
+            link.decided_at = timezone.now()
+            link.decided_by = actor
+            link.decision_note = "Already one person"
+            link.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+            raise ValidationError({"__all__": ["These records are already one person"]})
         merge = person_merge(
             actor=actor,
-            survivor=link.candidate_person,
-            absorbed=link.new_person,
+            survivor=survivor,
+            absorbed=absorbed,
             reason=note.strip() or "Accepted in the matching review queue",
             candidate_link=link,
         )

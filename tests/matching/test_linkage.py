@@ -232,3 +232,12 @@ def test_parameters_round_trip_json():
     params = linkage.Parameters.default()
     again = linkage.Parameters.from_json(params.to_json())
     assert again.weights() == params.weights()
+
+
+def test_thresholds_come_from_settings(settings):
+    from hub.matching import online
+
+    settings.MATCHING = {"AUTO_LINK_PROBABILITY": 0.9999, "REVIEW_PROBABILITY": 0.8}
+    limits = online.thresholds()
+    assert (limits.auto_link, limits.review) == (0.9999, 0.8)
+    assert limits.cautious_forenames is True  # documented default kept

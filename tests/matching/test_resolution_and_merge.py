@@ -205,3 +205,25 @@ def test_accept_merges_and_reject_is_not_proposed_again(alice, charlie, maria):
     merge = services.candidate_link_accept(actor=maria, link=link2)
     assert merge.survivor_id == link2.candidate_person_id
     assert Person.objects.get(pk=c.person_id).merged_into_id == a.person_id
+
+
+def test_accept_after_a_side_was_merged_elsewhere_uses_the_survivors(alice, charlie, maria):
+    a = subject(alice)
+    b = subject(charlie, given_name="A", external_reference="P-9")
+    c = subject(
+        charlie,
+        given_name="Amelia",
+        family_name="Zzyzx",
+        date_of_birth=dt.date(2001, 1, 1),
+        postcode="ZX2 1AA",
+        address="1 Other Way",
+        external_reference="P-10",
+    )
+    link = CandidateLink.objects.get(new_person_id=b.person_id)
+    # The new person is merged into a third person first; accepting then merges that survivor.
+    services.person_merge(actor=maria, survivor=c.person, absorbed=b.person, reason="test")
+    merge = services.candidate_link_accept(actor=maria, link=link)
+    assert (merge.survivor_id, merge.absorbed_id) == (a.person_id, c.person_id)
+    assert set(
+        SubjectRecord.objects.filter(person_id=a.person_id).values_list("pk", flat=True)
+    ) == {a.pk, b.pk, c.pk}
