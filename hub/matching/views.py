@@ -88,9 +88,11 @@ def unmerge(request: HttpRequest, pk: int) -> HttpResponse:
         services.person_unmerge(
             actor=request.user, merge=merge, reason=request.POST.get("reason", "")
         )
-        messages.success(request, "Merge undone: each agency record is back with its person.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        items = selectors.merges_for(request.user)[:200]
+        context = {"merges": items, "errors": exc.messages}
+        return render(request, "matching/merges.html", context, status=400)
+    messages.success(request, "Merge undone: each agency record is back with its person.")
     return redirect("matching:merges")
 
 

@@ -170,3 +170,14 @@ def test_new_adult_in_a_household_with_children_is_listed_for_the_area_mash(
     )
     client.force_login(alice)
     assert client.get(reverse("matching:new_adults")).status_code == 404
+
+
+def test_unmerge_without_a_reason_shows_the_error(client, maria, link):
+    client.force_login(maria)
+    client.post(reverse("matching:review", args=[link.pk]), {"decision": "accept"})
+    merge = link.merges.get()
+    response = client.post(reverse("matching:unmerge", args=[merge.pk]), {"reason": " "})
+    assert response.status_code == 400
+    assert b"Say why this merge was wrong" in response.content
+    merge.refresh_from_db()
+    assert merge.unmerged_at is None
