@@ -27,8 +27,10 @@ REASON_INITIALS_ONLY = "initials_only"
 REASON_INVALID_NHS = "invalid_nhs_number"
 REASON_INVALID_UPN = "invalid_upn"
 REASON_FORENAMES_DIFFER = "forenames_differ"
+REASON_GENERATIONS = "dobs_years_apart"
 REASON_LABELS = {
     REASON_FORENAMES_DIFFER: "First names are different (twins or siblings?)",
+    REASON_GENERATIONS: "Dates of birth years apart (a parent and child with one name?)",
     REASON_MISSING_DOB: "No date of birth",
     REASON_FUTURE_DOB: "Date of birth is in the future (ignored)",
     REASON_INITIALS_ONLY: "Initials only, not a full name",
@@ -356,16 +358,31 @@ def compare(a: MatchRecord, b: MatchRecord) -> tuple[int | None, ...]:
     return tuple(c.fn(a, b) for c in COMPARISONS)
 
 
-def cautions(vector: tuple[int | None, ...]) -> tuple[str, ...]:
+YEARS_APART_DAYS = 5 * 365
+
+
+def cautions(
+    vector: tuple[int | None, ...], a: MatchRecord | None = None, b: MatchRecord | None = None
+) -> tuple[str, ...]:
     """Reasons in the comparison itself to leave the decision to a person.
 
     First names that disagree outright, with everything else agreeing, is what twins and
-    siblings look like: never linked automatically.
+    siblings look like; one name with dates of birth years apart is what a parent and a child
+    named after them look like. Neither is ever linked automatically.
     """
+    out: list[str] = []
     forename = vector[0]
     if forename is not None and forename == len(COMPARISONS[0].levels) - 1:
-        return (REASON_FORENAMES_DIFFER,)
-    return ()
+        out.append(REASON_FORENAMES_DIFFER)
+    if (
+        a is not None
+        and b is not None
+        and a.dob is not None
+        and b.dob is not None
+        and abs((a.dob - b.dob).days) > YEARS_APART_DAYS
+    ):
+        out.append(REASON_GENERATIONS)
+    return tuple(out)
 
 
 def nhs_conflict(a: MatchRecord, b: MatchRecord) -> bool:

@@ -33,9 +33,9 @@ Vector = tuple[int | None, ...]
 # Starting m values for EM (and the built-in parameters used before any training): most
 # matches agree exactly, a few are at each fuzzy level, very few disagree outright.
 _DEFAULT_M: dict[str, list[float]] = {
-    "forename": [0.86, 0.01, 0.06, 0.03, 0.015, 0.005, 0.02],
+    "forename": [0.87, 0.01, 0.06, 0.03, 0.015, 0.005, 0.01],
     "surname": [0.88, 0.01, 0.01, 0.05, 0.02, 0.03],
-    "dob": [0.90, 0.02, 0.04, 0.01, 0.03],
+    "dob": [0.90, 0.02, 0.04, 0.035, 0.005],
     "sex": [0.98, 0.02],
     "residence": [0.55, 0.15, 0.05, 0.03, 0.04, 0.18],
     "school": [0.90, 0.10],

@@ -28,6 +28,7 @@ from typing import Any
 from hub.matching.blocking import EM_SESSIONS, RULES, rule_bit, stream_pairs
 from hub.matching.comparisons import (
     COMPARISON_NAMES,
+    REASON_FORENAMES_DIFFER,
     REASON_LABELS,
     MatchRecord,
     cautions,
@@ -105,8 +106,9 @@ def pair_score(
     if nhs_agrees(a, b):
         return DETERMINISTIC_WEIGHT, ()
     weight, vector = scorer.score(a, b)
-    careful = thresholds is None or thresholds.cautious_forenames
-    extra = cautions(vector) if careful else ()
+    extra = cautions(vector, a, b)
+    if thresholds is not None and not thresholds.cautious_forenames:
+        extra = tuple(r for r in extra if r != REASON_FORENAMES_DIFFER)
     return weight, tuple(dict.fromkeys((*a.reasons, *b.reasons, *extra)))
 
 
@@ -302,7 +304,6 @@ def dedupe(
     if candidates is None:
         candidates = compare_candidates(records, link_only=link_only)
     base = [scorer.weight_without_tf(v) for v in candidates.patterns]
-    caution = [cautions(v) for v in candidates.patterns]
     edges: list[tuple[int, int, float]] = []
     edge_reasons: dict[tuple[int, int], tuple[str, ...]] = {}
     scored = len(candidates)
@@ -319,8 +320,11 @@ def dedupe(
                 continue
             w += scorer.tf_of(candidates.patterns[k], a, b)
             reasons = (*a.reasons, *b.reasons)
-            if thresholds.cautious_forenames:
-                reasons = (*reasons, *caution[k])
+            if w >= keep_from:
+                extra = cautions(candidates.patterns[k], a, b)
+                if not thresholds.cautious_forenames:
+                    extra = tuple(r for r in extra if r != REASON_FORENAMES_DIFFER)
+                reasons = (*reasons, *extra)
         if w >= keep_from:
             edges.append((i, j, w))
             if reasons:

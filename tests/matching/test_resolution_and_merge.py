@@ -227,3 +227,24 @@ def test_accept_after_a_side_was_merged_elsewhere_uses_the_survivors(alice, char
     assert set(
         SubjectRecord.objects.filter(person_id=a.person_id).values_list("pk", flat=True)
     ) == {a.pk, b.pk, c.pk}
+
+
+def test_parent_and_child_of_one_name_are_never_linked_automatically(alice, charlie):
+    child = subject(alice, given_name="Sami", family_name="Garside")
+    parent = subject(
+        charlie,
+        given_name="Sami",
+        family_name="Garside",
+        date_of_birth=dt.date(1992, 4, 20),
+        kind=Person.Kind.ADULT,
+    )
+    assert parent.person_id != child.person_id
+    link = CandidateLink.objects.filter(new_person_id=parent.person_id).first()
+    assert link is None or "dobs_years_apart" in link.reasons
+
+
+def test_siblings_at_one_address_are_new_people_not_review(alice, charlie):
+    a = subject(alice, given_name="Grace", date_of_birth=dt.date(2016, 4, 25))
+    b = subject(charlie, given_name="Ruby", date_of_birth=dt.date(2019, 6, 11))
+    assert a.person_id != b.person_id
+    assert not CandidateLink.objects.exists()
