@@ -63,6 +63,15 @@ seed: venv
 clean:
 	rm -rf $(VENV) node_modules staticfiles
 
+# --- matching (docs/matching.md) ---
+.PHONY: bench-matching train-matching
+bench-matching: venv  ## FEBRL3/4 + synthetic 200,000 beside Splink, and one record against 1,000,000
+	$(BIN)/pip install -q '.[matching]'
+	$(BIN)/python manage.py bench_matching --online 1000000
+
+train-matching: venv  ## estimate matching parameters from the hub's records (a new version)
+	$(BIN)/python manage.py train_matching
+
 .PHONY: bench-api
 bench-api: venv  ## load test: 50 API clients against gunicorn, the real endpoint vs a bare DRF create
 	$(BIN)/python manage.py bench_api --clients 50 --duration 20

@@ -1,11 +1,9 @@
 """Which hub `Person` an agency's record of somebody resolves to.
 
 One function, `resolve_person`, so that the matching work can replace the rule without touching
-callers. The rule for now:
-
-1. an exact, valid NHS number already known to the hub → that person;
-2. else exact normalised given name + family name + date of birth + postcode → that person;
-3. else a new person.
+callers. The rule now lives in `hub.matching` (see docs/matching.md): equal valid NHS numbers
+link, different valid NHS numbers never link, otherwise probabilistic (Fellegi–Sunter) linkage
+with a review queue between its two thresholds.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from agencies.models import Agency, Area
-from concerns.models import Person, SubjectRecord
+from concerns.models import Person
 from concerns.validators import postcode_district
 
 
@@ -45,35 +43,13 @@ def area_for(postcode: str, agency: Agency) -> Area | None:
 
 
 def find_existing_person(details: SubjectDetails) -> Person | None:
-    if details.nhs_number:
-        record = (
-            SubjectRecord.objects.filter(nhs_number=details.nhs_number)
-            .select_related("person")
-            .order_by("pk")
-            .first()
-        )
-        if record is not None:
-            return _survivor(record.person)
-    if (
-        details.given_name_norm
-        and details.family_name_norm
-        and details.date_of_birth
-        and details.postcode
-    ):
-        record = (
-            SubjectRecord.objects.filter(
-                given_name_norm=details.given_name_norm,
-                family_name_norm=details.family_name_norm,
-                date_of_birth=details.date_of_birth,
-                postcode=details.postcode,
-            )
-            .select_related("person")
-            .order_by("pk")
-            .first()
-        )
-        if record is not None:
-            return _survivor(record.person)
-    return None
+    """The person DETAILS would be linked to automatically, if any (read-only).
+
+    Delegates to the matcher (`hub.matching`), imported lazily: matching builds on concerns.
+    """
+    from hub.matching.services import find_person
+
+    return find_person(details)
 
 
 def _survivor(person: Person) -> Person:
@@ -89,7 +65,6 @@ def resolve_person(
 
     Must be called inside the transaction that saves the subject record.
     """
-    existing = find_existing_person(details)
-    if existing is not None:
-        return existing
-    return Person.objects.create(kind=kind, area=area_for(details.postcode, agency))
+    from hub.matching.services import resolve_subject
+
+    return resolve_subject(details=details, agency=agency, kind=kind)

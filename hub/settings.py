@@ -158,6 +158,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+
+# --- Matching (docs/matching.md): thresholds are match probabilities, from the environment. ---
+def _probability(name: str, default: str) -> float:
+    raw = env_str(name, default)
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a probability, not {raw!r}") from exc
+    if not 0 < value < 1:
+        raise ImproperlyConfigured(f"{name} must be between 0 and 1")
+    return value
+
+
+MATCHING = {
+    "AUTO_LINK_PROBABILITY": _probability("MATCHING_AUTO_LINK_PROBABILITY", "0.999"),
+    "REVIEW_PROBABILITY": _probability("MATCHING_REVIEW_PROBABILITY", "0.5"),
+    "CAUTIOUS_FORENAMES": env_bool("MATCHING_CAUTIOUS_FORENAMES", default=True),
+    "NEW_ADULT_DAYS": env_int("MATCHING_NEW_ADULT_DAYS", 30),
+}
+if MATCHING["REVIEW_PROBABILITY"] >= MATCHING["AUTO_LINK_PROBABILITY"]:
+    raise ImproperlyConfigured(
+        "MATCHING_REVIEW_PROBABILITY must be below MATCHING_AUTO_LINK_PROBABILITY"
+    )
+
 # --- Agency systems API (hub/api, see docs/api.md) ---------------------------------------------
 INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
 # The default cache stays in-process (Django's default); the "api" cache is shared by every web

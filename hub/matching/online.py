@@ -1,0 +1,203 @@
+"""Matching one arriving record against the people the hub already knows.
+
+Blocking happens in PostgreSQL: one query ORs together indexed conditions (same NHS number,
+same UPN, same or day/month-swapped date of birth, same forename and surname either way round,
+same surname and year of birth, same postcode), so only a few hundred records come back even
+against a million. Scoring happens in Python with the active parameters (`hub.matching.linkage`).
+The indexes live in this app's migrations (`0002_blocking_indexes`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from concerns.models import SubjectRecord
+from hub.matching import conf, linkage
+from hub.matching.comparisons import MatchRecord, nhs_conflict, prepare, swap_day_month
+from hub.matching.models import MatchParameters
+
+_FIELDS = (
+    "pk",
+    "person_id",
+    "agency_id",
+    "given_name_norm",
+    "family_name_norm",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "address_norm",
+    "school",
+    "upn",
+    "nhs_number",
+)
+_cache: dict[int, tuple[linkage.Parameters, linkage.Scorer]] = {}
+
+
+def active_scorer() -> tuple[int, linkage.Scorer]:
+    """The active parameter version and its scorer (version 0: the built-in defaults)."""
+    row = MatchParameters.objects.filter(is_active=True).values_list("version", flat=True).first()
+    version = row or 0
+    if version not in _cache:
+        if version:
+            data = MatchParameters.objects.get(version=version).parameters
+            params = linkage.Parameters.from_json(data)
+        else:
+            params = linkage.Parameters.default()
+        _cache.clear()
+        _cache[version] = (params, linkage.Scorer(params))
+    return version, _cache[version][1]
+
+
+def thresholds() -> linkage.Thresholds:
+    return linkage.Thresholds(
+        auto_link=float(conf.get("AUTO_LINK_PROBABILITY")),
+        review=float(conf.get("REVIEW_PROBABILITY")),
+        cautious_forenames=bool(conf.get("CAUTIOUS_FORENAMES")),
+    )
+
+
+def record_from_details(details: Any, *, key: object = None) -> MatchRecord:
+    """A `MatchRecord` from `concerns.resolution.SubjectDetails` (already normalised)."""
+    return prepare(
+        key,
+        forename=details.given_name_norm,
+        surname=details.family_name_norm,
+        dob=details.date_of_birth,
+        sex=details.sex,
+        postcode=details.postcode,
+        address=details.address_norm,
+        school=details.school,
+        upn=details.upn,
+        nhs=details.nhs_number,
+        today=timezone.localdate(),
+        normalised=True,
+    )
+
+
+def _record_from_row(row: tuple) -> MatchRecord:
+    values = dict(zip(_FIELDS, row, strict=True))
+    return prepare(
+        values["pk"],
+        forename=values["given_name_norm"],
+        surname=values["family_name_norm"],
+        dob=values["date_of_birth"],
+        sex=values["sex"],
+        postcode=values["postcode"],
+        address=values["address_norm"],
+        school=values["school"],
+        upn=values["upn"],
+        nhs=values["nhs_number"],
+        source=values["agency_id"],
+        person=values["person_id"],
+        normalised=True,
+    )
+
+
+def blocking_query(rec: MatchRecord) -> Q | None:
+    q = Q()
+    if rec.nhs:
+        q |= Q(nhs_number=rec.nhs)
+    if rec.upn:
+        q |= Q(upn=rec.upn)
+    if rec.dob is not None:
+        dates = [rec.dob]
+        swapped = swap_day_month(rec.dob)
+        if swapped:
+            dates.append(swapped)
+        q |= Q(date_of_birth__in=dates)
+        if rec.surname:
+            q |= Q(
+                family_name_norm=rec.surname,
+                date_of_birth__gte=date(rec.dob.year, 1, 1),
+                date_of_birth__lte=date(rec.dob.year, 12, 31),
+            )
+    if rec.forename and rec.surname:
+        q |= Q(family_name_norm=rec.surname, given_name_norm=rec.forename)
+        q |= Q(family_name_norm=rec.forename, given_name_norm=rec.surname)
+    if rec.postcode:
+        q |= Q(postcode=rec.postcode)
+    return q if q.children else None
+
+
+def candidate_records(rec: MatchRecord, *, exclude_person: int | None = None) -> list[MatchRecord]:
+    q = blocking_query(rec)
+    if q is None:
+        return []
+    qs = SubjectRecord.objects.filter(q)
+    if exclude_person is not None:
+        qs = qs.exclude(person_id=exclude_person)
+    return [_record_from_row(row) for row in qs.values_list(*_FIELDS)]
+
+
+@dataclass
+class PersonScore:
+    person_id: int
+    weight: float
+    probability: float
+    best_record: MatchRecord
+    evidence: list[linkage.Evidence]
+    reasons: tuple[str, ...]
+    identifier_agrees: bool
+    decision: linkage.Decision
+
+
+@dataclass
+class OnlineMatch:
+    record: MatchRecord
+    version: int
+    scored: list[PersonScore] = field(default_factory=list)  # best first, review or better
+
+    @property
+    def best(self) -> PersonScore | None:
+        return self.scored[0] if self.scored else None
+
+    @property
+    def decision(self) -> linkage.Decision:
+        return self.best.decision if self.best else linkage.Decision.NEW
+
+
+def match(rec: MatchRecord, *, exclude_person: int | None = None) -> OnlineMatch:
+    """Score REC against every blocked candidate; people at review level or above, best first.
+
+    Read-only: the caller (`services.resolve_subject`) acts on the outcome.
+    """
+    version, scorer = active_scorer()
+    limits = thresholds()
+    by_person: dict[int, list[MatchRecord]] = defaultdict(list)
+    for cand in candidate_records(rec, exclude_person=exclude_person):
+        by_person[cand.person].append(cand)
+    out = OnlineMatch(record=rec, version=version)
+    for person_id, records in by_person.items():
+        # Two valid, different NHS numbers anywhere between them: never the same person.
+        if any(nhs_conflict(rec, other) for other in records):
+            continue
+        best_w, best_rec, reasons = None, None, ()
+        for other in records:
+            w, why = linkage.pair_score(scorer, rec, other, limits)
+            if w is not None and (best_w is None or w > best_w):
+                best_w, best_rec, reasons = w, other, why
+        if best_w is None or best_rec is None or best_w < limits.review_weight:
+            continue
+        ident = bool(rec.upn and rec.upn == best_rec.upn) or bool(
+            rec.nhs and rec.nhs == best_rec.nhs
+        )
+        out.scored.append(
+            PersonScore(
+                person_id=person_id,
+                weight=best_w,
+                probability=linkage.probability(best_w),
+                best_record=best_rec,
+                evidence=scorer.evidence(rec, best_rec),
+                reasons=reasons,
+                identifier_agrees=ident,
+                decision=linkage.decide(best_w, limits, reasons, identifier_agrees=ident),
+            )
+        )
+    out.scored.sort(key=lambda s: -s.weight)
+    return out

@@ -1,0 +1,243 @@
+"""The matcher without the database: deterministic rules, comparison levels, EM, routing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from hub.matching import bench, linkage
+from hub.matching.comparisons import (
+    REASON_FUTURE_DOB,
+    REASON_INITIALS_ONLY,
+    REASON_INVALID_NHS,
+    REASON_MISSING_DOB,
+    compare_dob,
+    compare_forename,
+    compare_residence,
+    compare_school,
+    compare_sex,
+    compare_surname,
+    compare_upn,
+    prepare,
+)
+
+TODAY = date(2026, 11, 1)
+VALID_NHS = "9434765919"
+OTHER_VALID_NHS = "4010232137"
+
+
+def rec(key="a", **kw):
+    defaults = dict(forename="Amy", surname="Testcase", dob=date(2015, 3, 2), today=TODAY)
+    defaults.update(kw)
+    return prepare(key, **defaults)
+
+
+# --- deterministic ----------------------------------------------------------------------------
+
+
+def test_equal_valid_nhs_numbers_link_whatever_else_differs():
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    a = rec(nhs=VALID_NHS)
+    b = rec("b", forename="Zed", surname="Other", dob=date(2001, 1, 1), nhs=VALID_NHS)
+    weight = linkage.pair_weight(scorer, a, b)
+    assert linkage.decide(weight, linkage.Thresholds()) == linkage.Decision.LINK
+
+
+def test_different_valid_nhs_numbers_never_link_whatever_else_agrees():
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    a = rec(nhs=VALID_NHS, postcode="ZX1 4AB", address="1 High Street", upn="A123")
+    b = rec("b", nhs=OTHER_VALID_NHS, postcode="ZX1 4AB", address="1 High Street", upn="A123")
+    assert linkage.pair_weight(scorer, a, b) is None
+    assert linkage.decide(None, linkage.Thresholds()) == linkage.Decision.NEW
+
+
+def test_clustering_never_joins_two_valid_nhs_numbers_through_a_third_record():
+    params = linkage.Parameters.default()
+    a = rec("a", nhs=VALID_NHS, postcode="ZX1 4AB")
+    b = rec("b", postcode="ZX1 4AB")  # no NHS number: agrees with both
+    c = rec("c", nhs=OTHER_VALID_NHS, postcode="ZX1 4AB")
+    result = linkage.dedupe([a, b, c], params, linkage.Thresholds())
+    assert result.clusters[0] != result.clusters[2]
+    assert result.clusters[1] in (result.clusters[0], result.clusters[2])
+
+
+# --- each comparison level --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        (dict(forename="Robert"), dict(forename="robert"), 0),
+        (dict(forename="Amy", surname="Jones"), dict(forename="Jones", surname="Amy"), 1),
+        (dict(forename="Robert"), dict(forename="Bobby"), 2),
+        (dict(forename="Robert James"), dict(forename="Robert"), 2),
+        (dict(forename="Katherine"), dict(forename="Katharine"), 3),
+        (dict(forename="Jonathon"), dict(forename="Jonty"), 4),
+        (dict(forename="R"), dict(forename="Robert"), 5),
+        (dict(forename="Robert"), dict(forename="Susan"), 6),
+        (dict(forename=""), dict(forename="Susan"), None),
+    ],
+)
+def test_forename_levels(a, b, level):
+    assert compare_forename(rec(**a), rec("b", **b)) == level
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Smith", "SMITH", 0),
+        ("Smith-Jones", "Jones", 2),
+        ("Thompson", "Thomson", 3),
+        ("Morrison", "Harrison", 4),
+        ("Smith", "Patel", 5),
+        ("", "Patel", None),
+    ],
+)
+def test_surname_levels(a, b, level):
+    assert compare_surname(rec(surname=a), rec("b", surname=b)) == level
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        (date(2015, 3, 2), date(2015, 3, 2), 0),
+        (date(2015, 3, 2), date(2015, 2, 3), 1),
+        (date(2015, 3, 2), date(2015, 3, 8), 2),
+        (date(2015, 3, 2), date(2015, 9, 20), 3),
+        (date(2015, 3, 2), date(2011, 8, 20), 4),
+        (None, date(2011, 8, 20), None),
+    ],
+)
+def test_date_of_birth_levels(a, b, level):
+    assert compare_dob(rec(dob=a), rec("b", dob=b)) == level
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        (
+            dict(address="1 High St", postcode="ZX1 4AB"),
+            dict(address="1 high st", postcode="zx1 4ab"),
+            0,
+        ),
+        (
+            dict(address="1 High St", postcode="ZX1 4AB"),
+            dict(address="Flat 9", postcode="ZX1 4AB"),
+            1,
+        ),
+        (
+            dict(address="12 Mill Road", postcode="ZX1 4AB"),
+            dict(address="12 Mill Rd", postcode=""),
+            2,
+        ),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4QQ"), 3),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 7QQ"), 4),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZY9 7QQ"), 5),
+        (dict(), dict(postcode="ZY9 7QQ"), None),
+    ],
+)
+def test_residence_levels(a, b, level):
+    assert compare_residence(rec(**a), rec("b", **b)) == level
+
+
+def test_sex_school_and_upn_levels():
+    assert compare_sex(rec(sex="F"), rec("b", sex="f")) == 0
+    assert compare_sex(rec(sex="F"), rec("b", sex="M")) == 1
+    assert compare_sex(rec(sex="U"), rec("b", sex="M")) is None
+    assert compare_school(rec(school="Northgate School"), rec("b", school="northgate school")) == 0
+    assert compare_school(rec(school="Northgate"), rec("b", school="Southgate")) == 1
+    assert compare_upn(rec(upn="A123456789012"), rec("b", upn="A123456789012")) == 0
+    assert compare_upn(rec(upn="A123456789012"), rec("b", upn="A123456789013")) == 1
+    assert compare_upn(rec(upn="A123456789012"), rec("b", upn="B999999999999")) == 2
+
+
+def test_agreement_weighs_for_and_disagreement_against():
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    same = scorer.evidence(rec(postcode="ZX1 4AB"), rec("b", postcode="ZX1 4AB"))
+    differ = scorer.evidence(
+        rec(postcode="ZX1 4AB"),
+        rec("b", forename="Zoltan", surname="Oduya", dob=date(2003, 9, 30), postcode="ZY9 1AA"),
+    )
+    assert all(e.weight > 0 for e in same if e.level is not None)
+    assert all(e.weight < 0 for e in differ if e.level is not None)
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+def test_bad_input_is_named_not_raised():
+    assert REASON_MISSING_DOB in rec(dob=None).reasons
+    assert REASON_INITIALS_ONLY in rec(forename="J").reasons
+    assert REASON_INITIALS_ONLY in rec(forename="J R").reasons
+    assert REASON_INITIALS_ONLY not in rec(forename="Jo").reasons
+    bad_nhs = rec(nhs="9434765918")
+    assert REASON_INVALID_NHS in bad_nhs.reasons and bad_nhs.nhs == ""
+    future = rec(dob=date(2030, 1, 1))
+    assert REASON_FUTURE_DOB in future.reasons and future.dob is None
+
+
+def test_weak_evidence_is_never_linked_automatically_on_its_own():
+    thresholds = linkage.Thresholds()
+    strong = thresholds.auto_link_weight + 5
+    assert linkage.decide(strong, thresholds) == linkage.Decision.LINK
+    for reason in (REASON_MISSING_DOB, REASON_INITIALS_ONLY, REASON_INVALID_NHS):
+        assert linkage.decide(strong, thresholds, [reason]) == linkage.Decision.REVIEW
+    # ...unless an identifier independently agrees as well.
+    assert (
+        linkage.decide(strong, thresholds, [REASON_MISSING_DOB], identifier_agrees=True)
+        == linkage.Decision.LINK
+    )
+
+
+def test_thresholds_route_link_review_new():
+    thresholds = linkage.Thresholds(auto_link=0.99, review=0.5)
+    assert linkage.decide(thresholds.auto_link_weight + 0.01, thresholds) == "link"
+    assert linkage.decide(thresholds.auto_link_weight - 0.01, thresholds) == "review"
+    assert linkage.decide(thresholds.review_weight + 0.01, thresholds) == "review"
+    assert linkage.decide(thresholds.review_weight - 0.01, thresholds) == "new"
+
+
+# --- EM ---------------------------------------------------------------------------------------
+
+
+def test_em_estimates_sensible_m_and_u_without_labels():
+    rows = bench.synthetic_rows(3000, seed=3)
+    records = bench.records_from_rows(rows, today=TODAY)
+    params, summary = linkage.train(records, u_pairs=40_000)
+    assert summary.sessions, "at least one EM session ran"
+    for name in ("forename", "surname", "dob"):
+        m, u = params.m[name], params.u[name]
+        assert m[0] > 0.6, f"{name}: most true matches agree exactly"
+        assert u[0] < 0.05, f"{name}: few random pairs agree exactly"
+        assert m[-1] < u[-1], f"{name}: disagreement is evidence against"
+    assert 0 < params.lam < 0.01
+    # Trained parameters separate the truth better than chance, with no false links.
+    truth = [r.key[1] for r in records]
+    result = linkage.dedupe(records, params, linkage.Thresholds())
+    thresholds = linkage.Thresholds()
+    linked = {(i, j) for i, j, w in result.edges if w >= thresholds.auto_link_weight}
+    scores = bench.evaluate(
+        truth=truth,
+        linked_pairs=linked,
+        clusters=result.clusters,
+        ranked=result.edges,
+        sources=None,
+    )
+    assert scores["pairwise"].precision > 0.98
+    assert scores["pairwise"].recall > 0.8
+
+
+def test_parameters_round_trip_json():
+    params = linkage.Parameters.default()
+    again = linkage.Parameters.from_json(params.to_json())
+    assert again.weights() == params.weights()
+
+
+def test_thresholds_come_from_settings(settings):
+    from hub.matching import online
+
+    settings.MATCHING = {"AUTO_LINK_PROBABILITY": 0.9999, "REVIEW_PROBABILITY": 0.8}
+    limits = online.thresholds()
+    assert (limits.auto_link, limits.review) == (0.9999, 0.8)
+    assert limits.cautious_forenames is True  # documented default kept
