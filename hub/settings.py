@@ -233,6 +233,8 @@ TRIAGE_WORKDAY_END = env_str("TRIAGE_WORKDAY_END", "17:00")
 CELERY_BEAT_SCHEDULE["triage-acknowledgements"] = {
     "task": "triage.send_acknowledgements",
     "schedule": 600.0,
+}
+
 # --- Audit (docs/audit.md) -------------------------------------------------------------------
 from celery.schedules import crontab  # noqa: E402
 
@@ -263,13 +265,14 @@ CELERY_BEAT_SCHEDULE["audit-access-monitoring"] = {
     "task": "audit.tasks.access_monitoring_daily",
     "schedule": crontab(hour=5, minute=30),
 }
-# Consent (docs/consent.md): how long a MASH manager's break-glass access lasts.
+
+# --- Consent (docs/consent.md): how long a MASH manager's break-glass access lasts.
 CONSENT_BREAK_GLASS_MINUTES = env_int("CONSENT_BREAK_GLASS_MINUTES", 60)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "safeguarding-hub@localhost")
-# Combined risk (hub/risk, docs/risk.md): the nightly sweep (decay moves every score) and the
+
+# --- Combined risk (hub/risk, docs/risk.md): the nightly sweep (decay moves every score) and the
 # outbox drain that recomputes people whose after-commit enqueue failed (broker down).
-from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE["risk-recompute-all-nightly"] = {
     "task": "risk.recompute_all",

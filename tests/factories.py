@@ -114,6 +114,8 @@ class MashInvolvementFactory(factory.django.DjangoModelFactory):
     area = factory.SubFactory(AreaFactory)
     reason = "flag"
     opened_at = factory.LazyFunction(timezone.now)
+
+
 # --- combined risk (tests/risk) -------------------------------------------------------------
 from concerns.models import ConcernAmendment, Household, HouseholdMember  # noqa: E402
 

@@ -26,9 +26,8 @@ from hub.api.views import IDEMPOTENCY_PARAMETER
 
 try:
     from consent.models import Article6, Article9, Schedule1Reason, SharingDecision
-    from consent.services import sharing_decision_record
-
     from consent.policy import Visibility
+    from consent.services import sharing_decision_record
 except ImportError:  # the consent app's decisions are not merged yet
     AVAILABLE = False
 else:
