@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 PARAMETERS_SAVED = "risk.parameters"  # audit actions (see docs/risk.md)
 PREVIEWED = "risk.preview"
+PARAMETERS_LOCK_KEY = 0x7269736B70  # pg_advisory_xact_lock key ("riskp")
 
 
 # --- parameter versions -------------------------------------------------------------------
@@ -83,8 +84,11 @@ def parameter_set_create(*, actor: User, parameters: Any, note: str) -> Paramete
     clean = validate_parameters(parameters)
     parameter_set_current()
     with transaction.atomic():
-        # Serialise version numbers: lock the current top version row.
-        top = ParameterSet.objects.select_for_update().order_by("-version").first()
+        # Serialise version numbers (a row lock would need UPDATE, which the application role
+        # does not hold on this append-only table); the unique version is the backstop.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PARAMETERS_LOCK_KEY])
+        top = ParameterSet.objects.order_by("-version").first()
         version = (top.version if top else 0) + 1
         created = ParameterSet.objects.create(
             version=version,
