@@ -3,10 +3,12 @@
 * `assessment_recompute_child` — one child, under a lock on its `CurrentAssessment` row.
 * `assessment_recompute_person` — after a change to a person: the person if a child, and every
   child in the person's current households; then the outbox rows it covered are deleted.
-* `assessment_recompute_all` — every child, in batches (one facts query and one COPY per
-  batch, never a query per child). Same facts SQL and scorer as the per-child path.
+* `assessment_recompute_all` — every child: one streamed facts query for the estate, blocks
+  written with COPY by a second thread; never a query per child. Same facts SQL and scorer as
+  the per-child path. Rises are marked and raised after by `flags_raise_pending`.
 * `outbox_drain` — recompute people whose after-commit enqueue never reached a worker.
 * `parameter_set_create` — a MASH manager's new parameter version (never an edit in place).
+* `tuning_preview_request` / `tuning_preview_run` — what proposed parameters would do.
 
 Assessments are not audit events (they are themselves an append-only record with their
 parameter version); the triage flag a rise raises is audited by the triage service.
@@ -26,7 +28,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from agencies.models import User
@@ -50,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 PARAMETERS_SAVED = "risk.parameters"  # audit actions (see docs/risk.md)
 PREVIEWED = "risk.preview"
+PARAMETERS_LOCK_KEY = 0x7269736B70  # pg_advisory_xact_lock key ("riskp")
 
 
 # --- parameter versions -------------------------------------------------------------------
@@ -82,8 +84,11 @@ def parameter_set_create(*, actor: User, parameters: Any, note: str) -> Paramete
     clean = validate_parameters(parameters)
     parameter_set_current()
     with transaction.atomic():
-        # Serialise version numbers: lock the current top version row.
-        top = ParameterSet.objects.select_for_update().order_by("-version").first()
+        # Serialise version numbers (a row lock would need UPDATE, which the application role
+        # does not hold on this append-only table); the unique version is the backstop.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PARAMETERS_LOCK_KEY])
+        top = ParameterSet.objects.order_by("-version").first()
         version = (top.version if top else 0) + 1
         created = ParameterSet.objects.create(
             version=version,
@@ -574,10 +579,6 @@ def assess_iter(
         ids, at=at, window_days=window, as_of=as_of, whole=only is None, chunk_size=chunk_size
     ):
         yield cid, [s.score(facts) for s in scorers]
-
-
-def latest_version() -> int:
-    return ParameterSet.objects.aggregate(v=Max("version"))["v"] or 0
 
 
 @dataclass

@@ -139,13 +139,17 @@ def tuning(request: HttpRequest) -> HttpResponse:
         context["text"] = json.dumps(preview.parameters, indent=2)
         context["pending"] = preview.status == TuningPreview.Status.PENDING
         context["failed"] = preview.status == TuningPreview.Status.FAILED
+        context["preview_id"] = preview.pk
         if preview.status == TuningPreview.Status.DONE:
             context["preview"] = Preview.from_json(preview.result)
             context["stale"] = preview.base_version != current.version
     if request.method == "POST":
         text = request.POST.get("parameters", "")
         note = request.POST.get("note", "")
-        context.update(text=text, note=note)
+        preview_field = request.POST.get("preview", "")
+        if not preview_field.isdigit():
+            preview_field = ""
+        context.update(text=text, note=note, preview_id=preview_field)
         try:
             proposed = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -153,10 +157,17 @@ def tuning(request: HttpRequest) -> HttpResponse:
             return render(request, "risk/tuning.html", context, status=400)
         try:
             if request.POST.get("action") == "save":
+                clean = validate_parameters(proposed)
+                previewed = TuningPreview.objects.filter(
+                    pk=int(request.POST.get("preview") or 0),
+                    status=TuningPreview.Status.DONE,
+                    base_version=current.version,
+                ).first()
+                if previewed is None or previewed.parameters != clean:
+                    raise ValidationError("Preview these parameters before saving them")
                 if not note.strip():
-                    validate_parameters(proposed)
                     raise ValidationError("Say why the parameters are changing")
-                saved = parameter_set_create(actor=request.user, parameters=proposed, note=note)
+                saved = parameter_set_create(actor=request.user, parameters=clean, note=note)
                 messages.success(request, f"Saved as version {saved.version}")
                 return redirect("risk:tuning")
             preview = tuning_preview_request(actor=request.user, parameters=proposed)

@@ -41,3 +41,44 @@ def test_streamed_batch_in_small_blocks_matches_the_per_child_read(area, school,
     again = assessment_recompute_all(at=at, chunk_size=3)
     assert again.new_versions == 0 and again.unchanged == len(kids)
     assert Assessment.objects.count() == len(kids)
+
+
+def test_racing_recomputes_of_one_child_leave_the_newest_on_top(area, school, gp, police):
+    import threading
+
+    from django.db import connection
+
+    from tests.risk.conftest import Family
+
+    fam = Family(area)
+    fam.concern(school, "neglect", level=2, days_ago=9)
+    errors: list[BaseException] = []
+
+    def recompute():
+        from hub.risk.services import assessment_recompute_child
+
+        try:
+            assessment_recompute_child(child_id=fam.child.pk)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    for agency, category in ((gp, "was_not_brought"), (police, "missing_from_home")):
+        fam.concern(agency, category, level=2, days_ago=2)  # committed: a new piece arrives
+        threads = [threading.Thread(target=recompute) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors
+    versions = list(
+        Assessment.objects.filter(person=fam.child)
+        .order_by("version")
+        .values_list("version", "snapshot_at")
+    )
+    assert [v for v, _ in versions] == list(range(1, len(versions) + 1))
+    assert [s for _, s in versions] == sorted(s for _, s in versions)  # never an older on top
+    head = CurrentAssessment.objects.get(pk=fam.child.pk)
+    assert head.version == versions[-1][0] and head.snapshot_at >= versions[-1][1]
+    assert len(head.assessment.concern_ids) == 3

@@ -149,3 +149,26 @@ def test_as_of_uses_what_was_recorded_and_amended_by_then(family, school, dora):
     assert later.pk not in old.concern_ids
     live = assessment_recompute_child(child_id=family.child.pk)
     assert live.explanation["concerns"][0]["w"] > old.explanation["concerns"][0]["w"]
+
+
+def test_the_application_role_cannot_change_or_delete_assessments_or_parameters():
+    import psycopg
+    from django.db import connection
+
+    db = connection.settings_dict
+    exists = connection.cursor()
+    exists.execute("SELECT 1 FROM pg_roles WHERE rolname = 'hub_app'")
+    if exists.fetchone() is None:
+        pytest.skip("no hub_app role here (make db-roles creates it)")
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, dbname=db["NAME"], user="hub_app"
+    ) as app:
+        for sql in (
+            "UPDATE risk_assessment SET score = 0 WHERE false",
+            "DELETE FROM risk_assessment WHERE false",
+            "UPDATE risk_parameterset SET note = '' WHERE false",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                app.execute(sql)
+            app.rollback()
+        app.execute("UPDATE risk_currentassessment SET score = score WHERE false")  # the pointer

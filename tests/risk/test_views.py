@@ -101,8 +101,22 @@ def test_tuning_previews_then_saves_a_new_version(client, mash_manager, flagged)
     assert len(preview.months) == 12
     assert ParameterSet.objects.count() == 1  # nothing saved by a preview
     assert 'value="save"' in response.content.decode()
+    preview_id = response.context["preview_id"]
+    # Saving something other than what was previewed is refused.
+    other = default_parameters()
     response = client.post(
-        url, {"parameters": json.dumps(proposed), "action": "save", "note": "Lower thresholds"}
+        url,
+        {"parameters": json.dumps(other), "action": "save", "note": "x", "preview": preview_id},
+    )
+    assert response.status_code == 400 and "Preview these parameters" in response.content.decode()
+    response = client.post(
+        url,
+        {
+            "parameters": json.dumps(proposed),
+            "action": "save",
+            "note": "Higher thresholds",
+            "preview": preview_id,
+        },
     )
     assert response.status_code == 302
     current = parameter_set_current()

@@ -57,10 +57,14 @@ def _wait(predicate, timeout=20.0, interval=0.05):
 def worker(tmp_path):
     """A real worker on the test database; killed (SIGKILL if need be) whatever happens."""
     db = connection.settings_dict
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = 'hub_app'")
+        # As in production: the worker connects as the application role where it exists.
+        user = "hub_app" if cursor.fetchone() else db["USER"]
     env = dict(os.environ)
     env.update(
         DATABASE_URL=(
-            f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+            f"postgres://{user}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         ),
         REDIS_URL=settings.REDIS_URL,
         SECRET_KEY=settings.SECRET_KEY,

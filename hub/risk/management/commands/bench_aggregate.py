@@ -416,13 +416,15 @@ def analyze() -> None:
 
 
 def reset_bench_assessments() -> None:
-    """Delete assessments, pointers and triage items of bench-area people only."""
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SELECT id FROM agencies_area WHERE code = 'bench-area'")
-        row = cur.fetchone()
-        if row is None:
-            return
-        people = "SELECT id FROM concerns_person WHERE area_id = %s"
-        cur.execute(f"DELETE FROM triage_triageitem WHERE person_id IN ({people})", row)  # noqa: S608
-        cur.execute(f"DELETE FROM risk_currentassessment WHERE person_id IN ({people})", row)  # noqa: S608
-        cur.execute(f"DELETE FROM risk_assessment WHERE person_id IN ({people})", row)  # noqa: S608
+    """Delete assessments, pointers and triage items of bench-area people only. Assessments
+    are append-only for the application role, so this needs the owner (MIGRATION_DATABASE_URL)."""
+    import psycopg
+
+    url = os.environ.get("MIGRATION_DATABASE_URL")
+    if not url:
+        raise SystemExit("--reset needs MIGRATION_DATABASE_URL (assessments are append-only)")
+    people = "SELECT p.id FROM concerns_person p JOIN agencies_area a ON a.id = p.area_id"
+    people += " WHERE a.code = 'bench-area'"
+    with psycopg.connect(url) as conn:
+        for table in ("triage_triageitem", "risk_currentassessment", "risk_assessment"):
+            conn.execute(f"DELETE FROM {table} WHERE person_id IN ({people})")  # noqa: S608
