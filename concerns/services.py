@@ -216,6 +216,15 @@ def household_link(
                 child_id=person.pk,
                 details={"household_id": household.pk, "relationship": relationship},
             )
+            # A new member changes the household's combined risk for every child in it.
+            people_changed(
+                actor=actor,
+                person_ids=set(
+                    HouseholdMember.objects.filter(
+                        household=household, left_on__isnull=True
+                    ).values_list("person_id", flat=True)
+                ),
+            )
     return member
 
 
