@@ -201,3 +201,9 @@ def match(rec: MatchRecord, *, exclude_person: int | None = None) -> OnlineMatch
         )
     out.scored.sort(key=lambda s: -s.weight)
     return out
+
+
+def all_records() -> list[MatchRecord]:
+    """Every agency record the hub holds, normalised for matching (batch jobs only)."""
+    rows = SubjectRecord.objects.order_by("pk").values_list(*_FIELDS).iterator(chunk_size=5000)
+    return [_record_from_row(row) for row in rows]

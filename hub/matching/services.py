@@ -176,6 +176,56 @@ def candidate_link_reject(*, actor: User, link: CandidateLink, note: str = "") -
     return link
 
 
+def rematch_existing(*, actor: User | None = None) -> int:
+    """Look again for duplicates among the people the hub already holds; queue them for review.
+
+    For records that arrived before a training run, or two arrivals of one new child at the
+    same moment. Never merges by itself: every pair it finds at review level or above (that
+    is not already judged different) goes to the MASH queue. Returns the links opened.
+    """
+    records = online.all_records()
+    version, scorer = online.active_scorer()
+    limits = online.thresholds()
+    result = linkage.dedupe(records, scorer.params, limits)
+    best: dict[tuple[int, int], tuple[float, int, int]] = {}
+    for i, j, weight in result.edges:
+        a, b = records[i], records[j]
+        if a.person == b.person:
+            continue
+        key = (min(a.person, b.person), max(a.person, b.person))
+        if key not in best or weight > best[key][0]:
+            best[key] = (weight, i, j)
+    opened = 0
+    for (older, newer), (_weight, i, j) in sorted(best.items()):
+        a, b = records[i], records[j]
+        weight, reasons = linkage.pair_score(scorer, a, b, limits)
+        if weight is None:
+            continue
+        ident = bool(a.upn and a.upn == b.upn) or bool(a.nhs and a.nhs == b.nhs)
+        decision = linkage.decide(weight, limits, reasons, identifier_agrees=ident)
+        if decision == linkage.Decision.NEW:
+            continue
+        score = online.PersonScore(
+            person_id=older,
+            weight=weight,
+            probability=linkage.probability(weight),
+            best_record=a,
+            evidence=scorer.evidence(a, b),
+            reasons=reasons,
+            identifier_agrees=ident,
+            decision=decision,
+        )
+        link = candidate_link_open(
+            actor=actor,
+            new_person=Person.objects.get(pk=newer),
+            candidate_person=Person.objects.get(pk=older),
+            score=score,
+            version=version,
+        )
+        opened += int(link is not None)
+    return opened
+
+
 # --- merge and unmerge ------------------------------------------------------------------------
 
 

@@ -128,3 +128,37 @@ def test_group_households_by_address_is_idempotent(alice, charlie, maria):
     assert HouseholdMember.objects.count() == 2
     with pytest.raises(CommandError):
         call_command("group_households", "--username", "alice", stdout=io.StringIO())
+
+
+def test_rematch_people_queues_existing_duplicates_without_merging(area, school, police):
+    from hub.matching.models import CandidateLink
+
+    first, second, other = PersonFactory(area=area), PersonFactory(area=area), PersonFactory()
+    common = dict(
+        given_name="Amelia",
+        family_name="Ravenscroft",
+        given_name_norm="amelia",
+        family_name_norm="ravenscroft",
+        date_of_birth=date(2016, 4, 9),
+        postcode="ZX1 4AB",
+        address_norm="14 mill road",
+    )
+    SubjectRecordFactory(agency=school, person=first, **common)
+    SubjectRecordFactory(agency=police, person=second, **common)
+    SubjectRecordFactory(
+        agency=police,
+        person=other,
+        given_name="Oscar",
+        family_name="Nwosu",
+        given_name_norm="oscar",
+        family_name_norm="nwosu",
+        date_of_birth=date(2009, 1, 30),
+    )
+    out = io.StringIO()
+    call_command("rematch_people", stdout=out)
+    assert "1 possible matches queued" in out.getvalue()
+    link = CandidateLink.objects.get()
+    assert (link.candidate_person_id, link.new_person_id) == (first.pk, second.pk)
+    assert Person.objects.get(pk=second.pk).merged_into_id is None
+    call_command("rematch_people", stdout=io.StringIO())  # idempotent while open
+    assert CandidateLink.objects.count() == 1
