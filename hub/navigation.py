@@ -55,6 +55,43 @@ NAVIGATION: list[NavItem] = [
         frozenset({User.Role.PRACTITIONER, User.Role.DESIGNATED_LEAD}),
         "Send many concerns at once from a JSON Lines or CSV file, with a report for every row.",
     ),
+    NavItem(
+        "Sharing decisions",
+        "consent:decision_list",
+        frozenset({User.Role.DESIGNATED_LEAD, User.Role.MASH_MANAGER, User.Role.IG_LEAD}),
+        "Your agency's decisions to share or not to share, with their lawful basis; revoke one.",
+    ),
+    NavItem(
+        "Notifications",
+        "consent:notifications",
+        frozenset({User.Role.DESIGNATED_LEAD, User.Role.IG_LEAD, User.Role.MASH_MANAGER}),
+        "Break-glass access to your agency's information, and other things to act on.",
+    ),
+    NavItem(
+        "Record matching",
+        "matching:queue",
+        frozenset({User.Role.MASH_TRIAGER, User.Role.MASH_MANAGER}),
+        "Possible duplicates of a person to confirm or reject, merges, and new adults in "
+        "households with children.",
+    ),
+    NavItem(
+        "Risk tuning",
+        "risk:tuning",
+        frozenset({User.Role.MASH_MANAGER}),
+        "Propose new combined-risk weights and thresholds and see who would change band first.",
+    ),
+    NavItem(
+        "Audit trail",
+        "audit:events",
+        frozenset({User.Role.IG_LEAD}),
+        "Who saw or shared what, on what basis; break-glass reviews; access monitoring.",
+    ),
+    NavItem(
+        "API keys",
+        "api:credentials",
+        frozenset({User.Role.ADMINISTRATOR}),
+        "Keys for your agency's systems to send concerns to the hub; revoke a key.",
+    ),
 ]
 
 
