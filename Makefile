@@ -57,8 +57,12 @@ db: db-roles migrate
 migrate: venv
 	DATABASE_URL=$(MIGRATION_DATABASE_URL) DEBUG=1 $(BIN)/python manage.py migrate --noinput
 
-seed: venv
+seed: venv  ## demo data, and each demo area's information-sharing agreement (the MASH rule)
 	DEBUG=1 $(BIN)/python manage.py seed_demo
+	for area in demo-fernleigh demo-brackenmoor; do \
+		DEBUG=1 $(BIN)/python manage.py consent_agreement_add --if-missing --area $$area \
+			--from 2024-01-01 --title "Demo MASH information-sharing agreement" || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles

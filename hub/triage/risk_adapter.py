@@ -85,6 +85,20 @@ class RiskSummary:
     assessed_at: Any = None
 
 
+def _rule_text(rule: Any) -> str:
+    """A fired rule in words: the risk app's label for its code, and what it added."""
+    from hub.risk.scoring import RULE_LABELS
+
+    code = _get(rule, "code") or _get(rule, "rule") or _get(rule, "name") or ""
+    text = _get(rule, "description") or RULE_LABELS.get(code, code)
+    if _get(rule, "multiplier") is not None:
+        return f"{text} (score ×{_get(rule, 'multiplier')})"
+    added = _get(rule, "points", _get(rule, "weight"))
+    if added is not None:
+        return f"{text} (+{float(added):.1f})"
+    return str(text)
+
+
 def risk_summary(*, assessment_id: int | None, person_id: int, viewer: Any) -> RiskSummary | None:
     assessment = _assessment(assessment_id, person_id)
     if assessment is None:
@@ -99,8 +113,6 @@ def risk_summary(*, assessment_id: int | None, person_id: int, viewer: Any) -> R
         if isinstance(rule, str):
             summary.rules.append(rule)
         else:
-            text = _get(rule, "description") or _get(rule, "rule") or _get(rule, "name") or ""
-            weight = _get(rule, "weight")
-            summary.rules.append(f"{text} (+{weight})" if weight is not None else str(text))
+            summary.rules.append(_rule_text(rule))
     summary.weights = {e["concern_id"]: e["weight"] for e in _concern_entries(assessment)}
     return summary

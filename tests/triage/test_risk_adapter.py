@@ -82,3 +82,14 @@ def test_assessment_feeds_contributors_and_explanation(monkeypatch, alice, charl
     if hidden:
         assert f"{hidden} further record{'s' if hidden > 1 else ''} you cannot see" in body
     assert body.count("– weight ") == len(visible)
+
+
+def test_rules_from_the_risk_app_read_as_words():
+    from hub.triage.risk_adapter import _rule_text
+
+    assert _rule_text({"code": "jigsaw", "ids": [1, 2, 3], "multiplier": 2.0}) == (
+        "Concerns held by several agencies (pieces of the jigsaw) (score ×2.0)"
+    )
+    assert _rule_text({"code": "escalating_frequency", "points": 2.9395}) == (
+        "Concerns arriving more often than before (+2.9)"
+    )

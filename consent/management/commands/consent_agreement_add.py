@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from agencies.models import Area
-from consent.models import Article6, Article9
+from consent.models import AreaSharingAgreement, Article6, Article9
 from consent.services import area_sharing_agreement_create
 
 
@@ -29,6 +29,12 @@ class Command(BaseCommand):
         parser.add_argument("--gateways", default="Children Act 2004 ss10, 11, 16H")
         parser.add_argument("--from", dest="effective_from", default=None, help="YYYY-MM-DD")
         parser.add_argument("--to", dest="effective_to", default=None, help="YYYY-MM-DD")
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="do nothing if the area already has an agreement with this title (for set-up "
+            "scripts that run more than once)",
+        )
 
     def handle(self, *args: Any, **o: Any) -> None:
         area = Area.objects.filter(code=o["area"]).first()
@@ -39,6 +45,12 @@ class Command(BaseCommand):
             end = dt.date.fromisoformat(o["effective_to"]) if o["effective_to"] else None
         except ValueError as exc:
             raise CommandError(f"Dates are YYYY-MM-DD: {exc}") from exc
+        if (
+            o["if_missing"]
+            and AreaSharingAgreement.objects.filter(area=area, title=o["title"].strip()).exists()
+        ):
+            self.stdout.write(f"{area.code} already has the agreement {o['title']!r}")
+            return
         try:
             agreement = area_sharing_agreement_create(
                 actor=None,
