@@ -21,6 +21,8 @@ test: venv assets services db-roles  ## the whole suite against real PostgreSQL 
 	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
 		$(BIN)/python manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
+		$(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
+	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
 		$(BIN)/pytest $(PYTEST_ARGS)
 
 lint:
@@ -41,6 +43,7 @@ $(BIN)/.installed: pyproject.toml
 assets: node_modules/.installed
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
+	mkdir -p staticfiles
 	touch $@
 
 services:
@@ -59,6 +62,14 @@ seed: venv
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles
+
+.PHONY: bench-api
+bench-api: venv  ## load test: 50 API clients against gunicorn, the real endpoint vs a bare DRF create
+	$(BIN)/python manage.py bench_api --clients 50 --duration 20
+
+bench-triage: venv  ## time the MASH queue's first page with 100,000 open items
+	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
+		$(BIN)/python manage.py bench_triage $(BENCH_ARGS)
 
 .PHONY: bench-audit
 bench-audit: venv  ## audit append throughput, view latency, verify_audit over 1M events

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,6 +112,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # The GOV.UK Frontend package is installed from the npm registry by `make` (never committed).
 STATICFILES_DIRS = [("govuk-frontend", BASE_DIR / "node_modules" / "govuk-frontend")]
+# WhiteNoise serves static files from the app server (gunicorn) too; with finders on, no
+# collectstatic step is needed for a demo or the tests.
+WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -152,6 +156,59 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# --- Agency systems API (hub/api, see docs/api.md) ---------------------------------------------
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar"]
+# The default cache stays in-process (Django's default); the "api" cache is shared by every web
+# worker so that per-client throttling counts across processes.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "hub-api",
+        "TIMEOUT": 3600,
+    },
+}
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+# Requests per client (credential, or person for session use) per minute; see hub/api/throttling.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "6000/min")
+API_BULK_MAX_ITEMS = env_int("API_BULK_MAX_ITEMS", 1000)
+# A credential's last-used time is written at most this often (seconds), not on every request.
+API_LAST_USED_RESOLUTION = env_int("API_LAST_USED_RESOLUTION", 60)
+# Mounts the benchmark's rule-free baseline endpoint; set only by `manage.py bench_api`.
+API_BENCH_BARE = env_bool("API_BENCH_BARE", default=False)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Safeguarding hub API",
+    "DESCRIPTION": "Agency systems submit concerns and read back what they are entitled to. "
+    "Errors are RFC 9457 problem details; see docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["hub.api.schema.only_api_v1"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hub.api.schema.add_problem_responses",
+    ],
+}
+# Concern-file upload page (concerns/upload_views.py). Larger files go through
+# `manage.py import_concerns` or the API; a web request should not import for minutes.
+IMPORT_UPLOAD_MAX_ROWS = env_int("IMPORT_UPLOAD_MAX_ROWS", 1_000)
+IMPORT_UPLOAD_MAX_BYTES = env_int("IMPORT_UPLOAD_MAX_BYTES", 2 * 1024 * 1024)
+
+# --- MASH triage (docs/triage.md) -------------------------------------------------------------
+# The working-time clock for RAG deadlines and acknowledgements. Bank holidays are data
+# (triage.BankHoliday); per-area RAG timescales are data (triage.RagTimescale).
+TRIAGE_TIME_ZONE = env_str("TRIAGE_TIME_ZONE", "Europe/London")
+TRIAGE_WORKDAY_START = env_str("TRIAGE_WORKDAY_START", "09:00")
+TRIAGE_WORKDAY_END = env_str("TRIAGE_WORKDAY_END", "17:00")
+CELERY_BEAT_SCHEDULE["triage-acknowledgements"] = {
+    "task": "triage.send_acknowledgements",
+    "schedule": 600.0,
 }
 
 # --- Audit (docs/audit.md) -------------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""Issuing, storing and revoking agency systems' keys."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from audit.models import AuditEvent
+from hub.api.models import ApiCredential
+from hub.api.services import api_credential_issue, api_credential_revoke
+from tests.api.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_key_is_stored_hashed_and_acts_through_a_service_account(school_key, school_admin, school):
+    credential, raw = school_key
+    assert raw.startswith(f"hub_{credential.prefix}_") and len(raw) > 50
+    assert credential.key_hash == hashlib.sha256(raw.encode()).hexdigest()
+    assert raw not in str(ApiCredential.objects.values().get(pk=credential.pk))
+    user = credential.service_user
+    assert user.agency == school and user.role == "practitioner"
+    assert not user.has_usable_password()
+    event = AuditEvent.objects.get(action="permission.change", object_id=str(credential.pk))
+    assert event.actor_id == school_admin.pk and event.details["event"] == "issued"
+    assert raw not in str(event.details)
+
+
+def test_last_used_is_recorded(school_key):
+    credential, raw = school_key
+    assert credential.last_used_at is None
+    client_for(raw).get("/api/v1/concerns/")
+    credential.refresh_from_db()
+    assert credential.last_used_at is not None
+
+
+def test_only_the_agencys_administrators_manage_its_keys(alice, police_admin, school_key):
+    with pytest.raises(PermissionDenied):
+        api_credential_issue(actor=alice, name="x", role="practitioner", scopes=["concerns:read"])
+    with pytest.raises(PermissionDenied):
+        api_credential_revoke(actor=police_admin, credential=school_key[0])
+
+
+def test_scopes_must_fit_the_role(school_admin):
+    with pytest.raises(ValidationError) as err:
+        api_credential_issue(
+            actor=school_admin, name="MIS", role="practitioner", scopes=["audit:read"]
+        )
+    assert "scopes" in err.value.message_dict
+    with pytest.raises(ValidationError):
+        api_credential_issue(actor=school_admin, name="", role="nope", scopes=[])
+
+
+def test_revocation_is_audited_and_deactivates_the_service_account(school_key, school_admin):
+    credential, _ = school_key
+    api_credential_revoke(actor=school_admin, credential=credential)
+    credential.refresh_from_db()
+    assert credential.revoked_by == school_admin and not credential.service_user.is_active
+    assert AuditEvent.objects.filter(details__event="revoked").count() == 1
+
+
+def test_credentials_page_issues_once_lists_own_agency_only_and_revokes(
+    client, school_admin, police_key, alice
+):
+    client.force_login(school_admin)
+    response = client.post(
+        "/api/credentials/",
+        {"name": "School MIS", "role": "practitioner", "scopes": ["concerns:write"]},
+    )
+    assert response.status_code == 200
+    raw = response.context["issued_key"]
+    assert raw and raw in response.content.decode()
+    assert (
+        response["Cache-Control"].startswith("max-age=0") or "no-store" in response["Cache-Control"]
+    )
+    page = client.get("/api/credentials/").content.decode()
+    assert raw not in page  # shown once
+    assert "School MIS" in page and police_key[0].prefix not in page
+    credential = ApiCredential.objects.get(name="School MIS")
+    other = client.post(f"/api/credentials/{police_key[0].pk}/revoke/")
+    assert other.status_code == 404
+    client.post(f"/api/credentials/{credential.pk}/revoke/")
+    credential.refresh_from_db()
+    assert credential.revoked_at is not None
+    invalid = client.post("/api/credentials/", {"name": "", "role": "practitioner"})
+    assert invalid.status_code == 400 and "govuk-error-summary" in invalid.content.decode()
+    client.force_login(alice)
+    assert client.get("/api/credentials/").status_code == 403
