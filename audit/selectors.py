@@ -13,10 +13,11 @@ from django.db.models import Count, Max, Min, QuerySet, Subquery
 from audit.models import VIEW_ACTIONS, Action, AuditEvent, BreakGlassReview
 
 PAGE_SIZE = 50
+BIGINT_MAX = 2**63 - 1
 
 
 class EventFilterForm(forms.Form):
-    child = forms.IntegerField(required=False, min_value=1, label="Child id")
+    child = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX, label="Child id")
     actor = forms.CharField(required=False, max_length=150, label="Actor (username or id)")
     agency = forms.CharField(required=False, max_length=32, label="Agency code")
     action = forms.ChoiceField(
@@ -25,7 +26,9 @@ class EventFilterForm(forms.Form):
     date_from = forms.DateField(required=False, label="From (date)")
     date_to = forms.DateField(required=False, label="To (date, inclusive)")
     lawful_basis = forms.CharField(required=False, max_length=64, label="Lawful basis")
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(
+        required=False, min_value=1, max_value=BIGINT_MAX, widget=forms.HiddenInput
+    )
 
     def clean(self):
         data = super().clean()
@@ -45,7 +48,8 @@ def filter_events(data: dict, qs: QuerySet[AuditEvent] | None = None) -> QuerySe
         qs = qs.filter(child_id=data["child"])
     actor = (data.get("actor") or "").strip()
     if actor:
-        qs = qs.filter(actor_id=int(actor)) if actor.isdigit() else qs.filter(actor_username=actor)
+        by_id = actor.isdigit() and int(actor) <= BIGINT_MAX
+        qs = qs.filter(actor_id=int(actor)) if by_id else qs.filter(actor_username=actor)
     if data.get("agency"):
         qs = qs.filter(actor_agency_code=data["agency"].strip())
     if data.get("action"):

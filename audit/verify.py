@@ -34,6 +34,20 @@ SELECT max(seq),
 FROM (SELECT seq, prev_hash, lag(seq) OVER w AS p_seq, lag(hash) OVER w AS p_hash
       FROM audit_auditevent WINDOW w AS (ORDER BY seq)) x
 """
+# Break-glass reviews are not chained themselves, but each is written with a chained event that
+# names it (review id and outcome): a review added, altered or removed outside the app shows.
+REVIEWS_SQL = """
+SELECT coalesce(r.event_seq::text, e.object_id), r.id, e.seq
+FROM audit_breakglassreview r
+FULL JOIN (SELECT seq, object_id, details FROM audit_auditevent
+           WHERE action = 'break_glass.review') e
+  ON e.details ->> 'review_id' = r.id::text
+ AND e.object_id = r.event_seq::text
+ AND e.details ->> 'outcome' = r.outcome
+WHERE r.id IS NULL OR e.seq IS NULL
+ORDER BY r.event_seq NULLS LAST, e.seq
+LIMIT 10
+"""
 
 
 @dataclass
@@ -147,6 +161,18 @@ def verify_chain(*, parallel: bool = True) -> VerifyResult:
             from_file = []
             problems.append((0, str(exc)))
         problems += _checkpoint_problems(cursor, table, from_file, last_seq)
+        cursor.execute(REVIEWS_SQL)
+        for event_seq, review_id, review_event in cursor.fetchall():
+            problems.append(
+                (
+                    int(event_seq) if str(event_seq).isdigit() else 0,
+                    f"break-glass review {review_id} of event {event_seq} has no matching "
+                    "review event (added or altered outside the hub)"
+                    if review_event is None
+                    else f"review event {review_event} names a break-glass review that is "
+                    "missing or different (removed or altered outside the hub)",
+                )
+            )
     checkpoint_seq = max((c.seq for c in [*table, *from_file]), default=None)
     if not problems:
         return VerifyResult(

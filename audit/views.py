@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from datetime import date
 from functools import wraps
 
 from django import forms
@@ -25,7 +26,9 @@ from audit.models import (
     AuditEvent,
     BreakGlassReview,
 )
+from audit.monitoring import access_report_build
 from audit.selectors import (
+    BIGINT_MAX,
     EventFilterForm,
     child_viewers,
     filter_events,
@@ -72,7 +75,9 @@ def _filters(request: HttpRequest) -> tuple[EventFilterForm, dict]:
     return form, data
 
 
-def _audited_search(request: HttpRequest, screen: str, data: dict, child_id=None) -> None:
+def _audited_search(
+    request: HttpRequest, screen: str, data: dict, child_id: int | None = None
+) -> None:
     details = {"screen": screen}
     details.update({k: str(v) for k, v in data.items() if v not in (None, "") and k != "before"})
     audit_record(
@@ -82,6 +87,11 @@ def _audited_search(request: HttpRequest, screen: str, data: dict, child_id=None
         child_id=child_id or data.get("child") or None,
         details=details,
     )
+
+
+def _before(request: HttpRequest) -> int | None:
+    before = request.GET.get("before", "")
+    return min(int(before), BIGINT_MAX) if before.isdigit() and len(before) < 25 else None
 
 
 def _querystring(request: HttpRequest, **overrides) -> str:
@@ -114,10 +124,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 @ig_lead_required
 def child_access(request: HttpRequest, child_id: int) -> HttpResponse:
-    before = request.GET.get("before")
-    events = filter_events({}, AuditEvent.objects.filter(child_id=child_id))
-    events = events.filter(action__in=VIEW_ACTIONS)
-    page = keyset_page(events, int(before) if before and before.isdigit() else None)
+    events = AuditEvent.objects.filter(child_id=child_id, action__in=VIEW_ACTIONS)
+    page = keyset_page(events, _before(request))
     _audited_search(request, "child_access", {}, child_id=child_id)
     return render(
         request,
@@ -158,14 +166,13 @@ class ReviewForm(forms.Form):
 @ig_lead_required
 def break_glass(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    before = request.GET.get("before")
     qs = AuditEvent.objects.filter(action=Action.BREAK_GLASS)
     reviewed = BreakGlassReview.objects.values("event_seq")
     if status == "unreviewed":
         qs = qs.exclude(seq__in=reviewed)
     elif status == "reviewed":
         qs = qs.filter(seq__in=reviewed)
-    page = keyset_page(qs, int(before) if before and before.isdigit() else None)
+    page = keyset_page(qs, _before(request))
     reviews = latest_reviews([e.seq for e in page.rows])
     _audited_search(request, "break_glass", {"status": status})
     return render(
@@ -202,7 +209,7 @@ def break_glass_review(request: HttpRequest, seq: int) -> HttpResponse:
     )
 
 
-def _csv_safe(value) -> str:
+def _csv_safe(value: object) -> str:
     text = "" if value is None else str(value)
     # Spreadsheet formula injection: a cell starting with one of these is quoted as text.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -260,10 +267,6 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @ig_lead_required
 @require_POST
 def report_rebuild(request: HttpRequest) -> HttpResponse:
-    from datetime import date
-
-    from audit.monitoring import access_report_build
-
     try:
         day = date.fromisoformat(request.POST.get("day", ""))
     except ValueError:

@@ -251,8 +251,8 @@ AUDIT_WORKING_HOURS = (
     env_int("AUDIT_WORKDAY_END_HOUR", 18),
 )
 AUDIT_MANY_CHILDREN_THRESHOLD = env_int("AUDIT_MANY_CHILDREN_THRESHOLD", 30)
-# Callables explaining an access by a relationship; each takes a list of
-# (actor_id, actor_agency_id, child_id) and returns the subset it explains.
+# Callables explaining an access by a relationship: each takes the day's accesses
+# (audit.explainers.Access) and returns the (actor_id, child_id) pairs it explains.
 AUDIT_ACCESS_EXPLAINERS = [
     "audit.explainers.agency_holds_concern",
     "audit.explainers.child_in_area_triage",

@@ -172,3 +172,41 @@ def test_event_list_query_count(client, ig_lead, alice, django_assert_max_num_qu
     client.force_login(ig_lead)
     with django_assert_max_num_queries(8):
         client.get(reverse("audit:events"))
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"child": "99999999999999999999999"},
+        {"before": "99999999999999999999999"},
+        {"actor": "99999999999999999999999"},
+        {"date_from": "2026-02-30"},
+        {"date_from": "2026-03-02", "date_to": "2026-03-01"},
+    ],
+)
+def test_bad_filters_never_error(client, ig_lead, params):
+    client.force_login(ig_lead)
+    assert client.get(reverse("audit:events"), params).status_code == 200
+    assert client.get(reverse("audit:disclosures"), params).status_code == 200
+    assert client.get(reverse("audit:break_glass"), params).status_code == 200
+
+
+def test_an_export_whose_event_cannot_be_written_discloses_nothing(
+    client, ig_lead, alice, monkeypatch
+):
+    from django.db import DatabaseError
+
+    import audit.views
+
+    audit_record(actor=alice, action=Action.SHARE, child_id=991)
+
+    def broken(**kwargs):
+        raise DatabaseError("audit insert failed")
+
+    monkeypatch.setattr(audit.views, "audit_record", broken)
+    client.force_login(ig_lead)
+    client.raise_request_exception = False
+    response = client.get(reverse("audit:export"), {"child": 991})
+    assert response.status_code == 500
+    assert not getattr(response, "streaming", False)
+    assert b"share.decision" not in response.content

@@ -187,3 +187,25 @@ def test_a_deleted_table_checkpoint_is_caught_by_the_file(chain, super_conn, cap
         )
     assert code == 1
     assert f"checkpoint {chain[-1]} in the file is missing or different in the table" in out
+
+
+def test_an_altered_break_glass_review(super_conn, charlie, ig_lead, capsys):
+    from audit.services import break_glass_review_record
+
+    event = audit_record(actor=charlie, action=Action.BREAK_GLASS, child_id=5)
+    review = break_glass_review_record(actor=ig_lead, event_seq=event.seq, outcome="not_justified")
+    with triggers_off(super_conn, "audit_breakglassreview"):
+        super_conn.execute(
+            "UPDATE audit_breakglassreview SET outcome = 'justified' WHERE id = %s", [review.pk]
+        )
+    try:
+        code, out = verify(capsys)
+    finally:
+        with triggers_off(super_conn, "audit_breakglassreview"):
+            super_conn.execute(
+                "UPDATE audit_breakglassreview SET outcome = 'not_justified' WHERE id = %s",
+                [review.pk],
+            )
+    assert code == 1
+    assert f"break-glass review {review.pk} of event {event.seq} has no matching" in out
+    assert verify(capsys)[0] == 0
