@@ -34,6 +34,8 @@ class Action(models.TextChoices):
     IMPORT = "import", "Imported a file"
     BREAK_GLASS_REVIEW = "break_glass.review", "Reviewed a break-glass use"
     AUDIT_SEARCH = "audit.search", "Searched the audit trail"
+    RISK_PARAMETERS = "risk.parameters", "Saved combined-risk parameters"
+    RISK_PREVIEW = "risk.preview", "Previewed combined-risk parameters"
 
 
 # Actions that read a child's records: "who has seen this child's records" and monitoring.

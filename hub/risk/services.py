@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from agencies.models import User
+from audit.models import Action
 from audit.services import audit_record
 from concerns.models import Person, RecomputeOutbox
 from hub.risk.facts import child_ids as all_child_ids
@@ -49,8 +50,8 @@ from hub.triage.services import triage_item_raise_for_flag
 
 logger = logging.getLogger(__name__)
 
-PARAMETERS_SAVED = "risk.parameters"  # audit actions (see docs/risk.md)
-PREVIEWED = "risk.preview"
+PARAMETERS_SAVED = Action.RISK_PARAMETERS  # audit actions (see docs/risk.md)
+PREVIEWED = Action.RISK_PREVIEW
 PARAMETERS_LOCK_KEY = 0x7269736B70  # pg_advisory_xact_lock key ("riskp")
 
 
