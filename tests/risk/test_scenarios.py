@@ -120,6 +120,8 @@ def test_concern_about_a_parent_recomputes_every_child_in_the_household(area, po
                    postcode="ZX1 1AB")  # fmt: skip
     household_link(actor=alice, person=sibling, relationship="sibling", with_person=child)
     household_link(actor=alice, person=parent, relationship="parent", with_person=child)
+    # Linking queued its own recomputes (tested in test_household_link_recompute); start clean.
+    RecomputeOutbox.objects.all().delete()
     (subject,) = subjects_for(parent, police)
     concern = record(charlie, subject, "domestic_abuse", 3, days_ago=2)
     assert RecomputeOutbox.objects.filter(person_id=parent.pk).exists()
