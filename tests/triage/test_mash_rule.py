@@ -66,3 +66,15 @@ def test_without_an_agreement_in_force_a_referral_opens_nothing_to_read(area, sa
     school_concern, police_concern = sam
     triage_referral_create(actor=alice, concern_id=school_concern.pk, reason="Referral")
     assert visibility_of(tess, police_concern) == Visibility.NONE
+
+
+def test_another_areas_case_answers_exactly_like_a_missing_one(area, sam, alice, bea, client):
+    from django.urls import reverse
+
+    school_concern, _ = sam
+    item, _ = triage_referral_create(actor=alice, concern_id=school_concern.pk, reason="Referral")
+    client.force_login(bea)
+    existing = client.get(reverse("triage:case", args=[item.pk]))
+    missing = client.get(reverse("triage:case", args=[item.pk + 10_000]))
+    assert existing.status_code == missing.status_code == 404
+    assert existing.content == missing.content
