@@ -57,14 +57,11 @@ def child_concerns(user: Any, child_id: int) -> ConcernQuerySet:
 def triage_feedback(concerns: Iterable[Concern]) -> dict[int, dict[str, Any]]:
     """What the MASH tells the referring agency about each concern, keyed by concern id.
 
-    Uses the triage app's `feedback_for_concern` (the same words the browser shows) where it
-    exists; before that lands, the latest triage item for the concern's child.
+    Uses the triage app's `feedback_for_concern` (the same words the browser shows).
     """
+    from hub.triage.selectors import feedback_for_concern
+
     concerns = list(concerns)
-    try:
-        from hub.triage.selectors import feedback_for_concern  # type: ignore[attr-defined]
-    except ImportError:
-        return _triage_item_progress(concerns)
     out: dict[int, dict[str, Any]] = {}
     for concern in concerns:
         feedback = feedback_for_concern(concern)
@@ -75,28 +72,6 @@ def triage_feedback(concerns: Iterable[Concern]) -> dict[int, dict[str, Any]]:
                 "area": feedback.area_name,
                 "since": feedback.since,
                 "acknowledged_at": feedback.acknowledged_at,
-            }
-    return out
-
-
-def _triage_item_progress(concerns: list[Concern]) -> dict[int, dict[str, Any]]:
-    from hub.triage.models import TriageItem
-
-    person_ids = {c.subject.person_id for c in concerns}
-    latest: dict[int, Any] = {}
-    items = TriageItem.objects.filter(person_id__in=person_ids).select_related("area")
-    for item in items.order_by("person_id", "-updated_at", "-pk"):
-        latest.setdefault(item.person_id, item)
-    out: dict[int, dict[str, Any]] = {}
-    for concern in concerns:
-        item = latest.get(concern.subject.person_id)
-        if item is not None:
-            out[concern.pk] = {
-                "status": item.status,
-                "label": item.get_status_display(),
-                "area": item.area.name,
-                "since": item.updated_at,
-                "acknowledged_at": None,
             }
     return out
 

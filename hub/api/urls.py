@@ -13,17 +13,12 @@ router = SimpleRouter()
 router.register("concerns", views.ConcernViewSet, basename="concern")
 router.register("children", views.ChildViewSet, basename="child")
 router.register("audit", views.AuditViewSet, basename="audit")
-# Mounted once the triage and consent apps provide what they call (merged in parallel).
-if views_requests.AVAILABLE:
-    router.register(
-        "information-requests",
-        views_requests.InformationRequestViewSet,
-        basename="information-request",
-    )
-if views_sharing.AVAILABLE:
-    router.register(
-        "sharing-decisions", views_sharing.SharingDecisionViewSet, basename="sharing-decision"
-    )
+router.register(
+    "information-requests", views_requests.InformationRequestViewSet, basename="information-request"
+)
+router.register(
+    "sharing-decisions", views_sharing.SharingDecisionViewSet, basename="sharing-decision"
+)
 
 urlpatterns = [
     path("v1/", include(router.urls)),

@@ -26,7 +26,9 @@ from audit.models import Action
 from audit.services import audit_record
 from concerns.models import Concern
 from concerns.services import RECORDING_ROLES
-from consent.services import mash_involvement_open
+from consent.models import Article6, SharingDecision
+from consent.policy import Visibility
+from consent.services import mash_involvement_open, sharing_decision_record
 from hub.triage.calendar import WorkingCalendar, calendar
 from hub.triage.models import (
     BAND_ORDER,
@@ -437,27 +439,64 @@ def information_request_create(
     return created
 
 
-ARTICLE6_CHOICES = {
-    "public_task": "Public task (Article 6(1)(e))",
-    "legal_obligation": "Legal obligation (Article 6(1)(c))",
-    "vital_interests": "Vital interests (Article 6(1)(d))",
-    "consent": "Consent (Article 6(1)(a))",
-}
+# How much of the agency's concerns the area's MASH may see when the lead shares.
+SHARE_LEVELS: dict[str, Visibility] = {"summary": Visibility.SUMMARY, "full": Visibility.FULL}
+
+# The consent service's field names -> the answer's (the form and the API use the answer's).
+_DECISION_FIELDS = {"up_to": "answer", "recipient": "__all__", "review_on": "__all__"}
+_NO_CONCERNS = (
+    "Your agency has no concerns about this child on the hub: answer that you hold nothing, "
+    "or record your concern first and then share it"
+)
 
 
-def record_sharing_decision(**kwargs: Any) -> int | None:
-    """The one adapter to the consent app's `sharing_decision_record`.
-
-    Returns the decision's id, or None while the consent app does not provide the service yet
-    (the answer is still recorded here, with its lawful basis, so nothing is lost).
-    """
+def record_sharing_decision(
+    *,
+    actor: User,
+    request: InformationRequest,
+    share: bool,
+    level: Visibility,
+    purpose: str,
+    necessity: str,
+    article6: str,
+    article9: str,
+    schedule1_reason: str,
+    article10: bool,
+    dpa_part3: bool,
+    family_told: bool | None,
+    family_not_told_reason: str,
+    up_to: datetime,
+) -> SharingDecision:
+    """The answer's decision, through the consent app: every concern of the lead's agency about
+    the child recorded up to UP_TO, for the asking area's MASH. The consent app's
+    `ValidationError` comes back keyed by the answer's field names."""
     try:
-        from consent.services import sharing_decision_record
-    except ImportError:
-        logger.warning("consent.services.sharing_decision_record unavailable; answer kept here")
-        return None
-    decision = sharing_decision_record(**kwargs)
-    return getattr(decision, "pk", None)
+        return sharing_decision_record(
+            actor=actor,
+            share=share,
+            level=level,
+            purpose=purpose,
+            necessity=necessity,
+            article6=article6,
+            person=request.item.person,
+            up_to=up_to,
+            recipient_area=request.item.area,
+            article9=article9,
+            schedule1_reason=schedule1_reason,
+            article10=article10,
+            dpa_part3=dpa_part3,
+            family_told=family_told,
+            family_not_told_reason=family_not_told_reason,
+            information_request_id=request.pk,
+        )
+    except ValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for field, messages in exc.message_dict.items():
+            target = _DECISION_FIELDS.get(field, field)
+            if field == "up_to":
+                messages = [_NO_CONCERNS]
+            errors.setdefault(target, []).extend(messages)
+        raise ValidationError(errors) from exc
 
 
 def information_request_answer(
@@ -467,13 +506,24 @@ def information_request_answer(
     answer: str,
     response_text: str = "",
     level: str = "summary",
-    article6: str = "public_task",
+    article6: str = Article6.PUBLIC_TASK,
     purpose: str = "",
     necessity: str = "",
     article9: str = "",
     schedule1_reason: str = "",
+    article10: bool = False,
+    dpa_part3: bool = False,
+    family_told: bool | None = None,
+    family_not_told_reason: str = "",
 ) -> InformationRequest:
-    """The agency's designated lead answers: a sharing decision (share or not) and any text."""
+    """The agency's designated lead answers: a sharing decision (share or not) and any text.
+
+    "shared" and "declined" record the consent app's sharing decision (to the asking area's
+    MASH, covering the agency's concerns about the child so far) in the same transaction as the
+    answer: if the consent app refuses the decision, the answer is not saved either. LEVEL is
+    "summary" or "full"; the lawful-basis fields are the consent app's (`Article6`, `Article9`,
+    `Schedule1Reason`, Article 10 / DPA 2018 Part 3, whether the family was told).
+    """
     if actor.role != User.Role.DESIGNATED_LEAD or actor.agency_id != request.agency_id:
         raise PermissionDenied("Only the agency's designated lead can answer")
     errors: dict[str, list[str]] = {}
@@ -481,9 +531,9 @@ def information_request_answer(
         errors["answer"] = ["Choose an answer"]
     sharing = answer == InformationRequest.Answer.SHARED
     if sharing:
-        if level not in ("summary", "full"):
+        if level not in SHARE_LEVELS:
             errors["level"] = ["Choose how much to share"]
-        if article6 not in ARTICLE6_CHOICES:
+        if article6 not in Article6.values:
             errors["article6"] = ["Choose the lawful basis"]
         if not (necessity or "").strip():
             errors["necessity"] = ["Say why sharing is necessary and proportionate"]
@@ -494,7 +544,9 @@ def information_request_answer(
     purpose = (purpose or "").strip() or "Safeguarding: MASH information request"
     with transaction.atomic():
         request = (
-            InformationRequest.objects.select_for_update().select_related("item").get(pk=request.pk)
+            InformationRequest.objects.select_for_update()
+            .select_related("item__person", "item__area")
+            .get(pk=request.pk)
         )
         if request.status != InformationRequest.Status.OPEN:
             raise ValidationError({"__all__": ["This request has already been answered"]})
@@ -504,18 +556,20 @@ def information_request_answer(
             # Record the decision and the reason whether or not the agency shares (golden rule 7).
             decision_id = record_sharing_decision(
                 actor=actor,
+                request=request,
                 share=sharing,
-                level=level if sharing else "none",
+                level=SHARE_LEVELS[level] if sharing else Visibility.NONE,
                 purpose=purpose,
                 necessity=(necessity or "").strip() or (response_text or "").strip(),
-                article6=article6,
-                person=request.item.person,
+                article6=article6 if sharing else "",
+                article9=article9 if sharing else "",
+                schedule1_reason=schedule1_reason if sharing else "",
+                article10=article10 and sharing,
+                dpa_part3=dpa_part3 and sharing,
+                family_told=family_told if sharing else None,
+                family_not_told_reason=(family_not_told_reason or "").strip() if sharing else "",
                 up_to=now,
-                recipient_area=request.item.area,
-                article9=article9,
-                schedule1_reason=schedule1_reason,
-                information_request_id=request.pk,
-            )
+            ).pk
         request.status = InformationRequest.Status.ANSWERED
         request.answer = answer
         request.share_level = level if sharing else ""

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.models import Agency, Area, User
 from concerns.models import Concern
+from consent.models import Article6, Article9, Schedule1Reason
 from hub.triage import chronology, selectors, services
 from hub.triage.models import Band, InformationRequest, Outcome, TriageDecision, TriageItem
 from hub.triage.risk_adapter import risk_summary
@@ -390,6 +391,10 @@ def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 necessity=request.POST.get("necessity", ""),
                 article9=request.POST.get("article9", ""),
                 schedule1_reason=request.POST.get("schedule1_reason", ""),
+                article10=request.POST.get("article10") == "yes",
+                dpa_part3=request.POST.get("dpa_part3") == "yes",
+                family_told={"yes": True, "no": False}.get(request.POST.get("family_told", "")),
+                family_not_told_reason=request.POST.get("family_not_told_reason", ""),
             )
         except ValidationError as exc:
             errors = _error_list(exc)
@@ -416,9 +421,13 @@ def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
                 info_request.item.person_id
             ),
             "errors": errors,
+            "field_errors": {e["field"]: e["text"] for e in reversed(errors) if e["field"]},
             "post": request.POST if request.method == "POST" else {},
             "answers": InformationRequest.Answer.choices,
-            "article6_choices": list(services.ARTICLE6_CHOICES.items()),
+            "article6_choices": Article6.choices,
+            "article9_choices": Article9.choices,
+            "schedule1_choices": Schedule1Reason.choices,
+            "police": request.user.agency.kind == Agency.Kind.POLICE,
             "overdue": info_request.is_overdue,
         },
         status=400 if errors else 200,

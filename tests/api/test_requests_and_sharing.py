@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 
 from agencies.models import Agency, User
-from hub.api import views_requests, views_sharing
 from tests.api.conftest import client_for, submission
 from tests.factories import AgencyFactory, UserFactory
 
@@ -59,7 +58,6 @@ def open_request(area, school, school_concern):
     return request
 
 
-@pytest.mark.skipif(not views_requests.AVAILABLE, reason="triage information requests not merged")
 def test_designated_lead_system_lists_and_answers_requests(lead_api, open_request, police_api):
     listed = lead_api.get("/api/v1/information-requests/", {"status": "open"}).json()["results"]
     assert [r["id"] for r in listed] == [open_request.pk]
@@ -68,8 +66,7 @@ def test_designated_lead_system_lists_and_answers_requests(lead_api, open_reques
     bad = lead_api.post(url, {"answer": "declined"}, format="json")
     assert bad.status_code == 400
     assert "/response_text" in [e["path"] for e in bad.json()["errors"]]
-    # "nothing_held": answering "shared" or "declined" goes through the consent app's decision
-    # service, whose integration with the triage app is the lead's to settle at merge.
+    # "nothing_held" records no sharing decision ("shared" and "declined" do: tests below).
     body = {"answer": "nothing_held", "response_text": "No records for this child."}
     answered = lead_api.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="ans-1")
     assert answered.status_code == 200, answered.json()
@@ -80,7 +77,6 @@ def test_designated_lead_system_lists_and_answers_requests(lead_api, open_reques
     assert police_api.get(f"/api/v1/information-requests/{open_request.pk}/").status_code == 403
 
 
-@pytest.mark.skipif(not views_requests.AVAILABLE, reason="triage information requests not merged")
 def test_requests_are_scoped_to_the_agency(open_request, police_admin, issue):
     _, police_lead = issue(
         police_admin, role="designated_lead", scopes=["info_requests:read", "info_requests:answer"]
@@ -96,7 +92,6 @@ def test_requests_are_scoped_to_the_agency(open_request, police_admin, issue):
     assert answer.status_code == 404
 
 
-@pytest.mark.skipif(not views_sharing.AVAILABLE, reason="consent sharing decisions not merged")
 def test_designated_lead_system_records_a_sharing_decision(lead_api, school_concern, police):
     body = {
         "share": True,
@@ -119,7 +114,6 @@ def test_designated_lead_system_records_a_sharing_decision(lead_api, school_conc
     assert both.status_code == 400
 
 
-@pytest.mark.skipif(not views_sharing.AVAILABLE, reason="consent sharing decisions not merged")
 def test_other_agencies_cannot_decide_about_the_schools_concern(
     school_concern, police_admin, issue, police
 ):
@@ -138,3 +132,39 @@ def test_other_agencies_cannot_decide_about_the_schools_concern(
         client_for(police_lead).post("/api/v1/sharing-decisions/", body, format="json").status_code
         == 404
     )
+
+
+def test_a_shared_answer_records_the_decision_and_lets_the_mash_read_in_full(
+    lead_api, open_request, school_concern
+):
+    from concerns.models import Concern
+    from consent.models import SharingDecision
+    from consent.policy import Visibility, visibility_of
+
+    url = f"/api/v1/information-requests/{open_request.pk}/answer/"
+    body = {
+        "answer": "shared",
+        "level": "full",
+        "article6": "public_task",
+        "necessity": "The MASH must decide today.",
+        "response_text": "Attendance 71% this term.",
+    }
+    # The consent app refuses without the family question: its field comes back as the path,
+    # and the request stays open (the answer and the decision are one transaction).
+    refused = lead_api.post(url, body, format="json")
+    assert refused.status_code == 400
+    assert "/family_told" in [e["path"] for e in refused.json()["errors"]]
+    assert lead_api.get(f"/api/v1/information-requests/{open_request.pk}/").json()["status"] == (
+        "open"
+    )
+    assert not SharingDecision.objects.exists()
+
+    answered = lead_api.post(url, {**body, "family_told": True}, format="json")
+    assert answered.status_code == 200, answered.json()
+    decision = SharingDecision.objects.get(pk=answered.json()["sharing_decision_id"])
+    assert decision.level == Visibility.FULL and decision.recipient_area_id == (
+        open_request.item.area_id
+    )
+    triager = open_request.requested_by
+    concern = Concern.objects.get(pk=school_concern["id"])
+    assert visibility_of(triager, concern) == Visibility.FULL

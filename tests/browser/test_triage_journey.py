@@ -6,59 +6,30 @@ decides, the manager signs off, and the referrer sees the outcome."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 
 import pytest
-from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from agencies.models import Agency, User
 from concerns.models import HouseholdMember
 from concerns.services import household_link, subject_record_create
 from concerns.taxonomy import Category
-from consent import policy
-from consent.policy import Visibility
-from hub.triage.models import TriageItem
 from hub.triage.services import acknowledgements_send, triage_item_raise_for_flag
 from tests.browser.conftest import sign_in
-from tests.factories import AgencyFactory, UserFactory
+from tests.factories import AgencyFactory, AreaSharingAgreementFactory, UserFactory
 from tests.triage.conftest import record_concern
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "correct-horse-battery"
 
 
-@pytest.fixture
-def interim_mash_rule(monkeypatch):
-    """Until the consent branch lands its MASH rule, stand in for it: a MASH's staff see a
-    SUMMARY of unsealed concerns about children in their area's triage; own agency in FULL.
-    With the real consent module present, its rule is used unchanged."""
-    if importlib.util.find_spec("consent.services") is not None:
-        return
-    original = policy.visible_concerns
-
-    def rule(user, queryset):
-        if user is None or not user.is_authenticated or not user.is_mash_staff:
-            return original(user, queryset)
-        in_triage = TriageItem.objects.filter(area_id__in=user.area_ids()).values("person_id")
-        return queryset.filter(
-            Q(agency_id=user.agency_id) | Q(subject__person_id__in=in_triage, marker_sealed=False)
-        ).annotate(
-            visibility=Case(
-                When(agency_id=user.agency_id, then=Value(int(Visibility.FULL))),
-                default=Value(int(Visibility.SUMMARY)),
-                output_field=IntegerField(),
-            )
-        )
-
-    monkeypatch.setattr(policy, "visible_concerns", rule)
-
-
 def sign_out(page):
     page.get_by_role("button", name="Sign out").click()
 
 
-def test_mash_journey(page, artifacts, area, school, police, alice, charlie, interim_mash_rule):
+def test_mash_journey(page, artifacts, area, school, police, alice, charlie):
+    # The area's information-sharing agreement: the MASH rule (consent) applies in triage.
+    AreaSharingAgreementFactory(area=area)
     mash = AgencyFactory(
         code="northshire-mash",
         name="Northshire MASH",
@@ -130,6 +101,8 @@ def test_mash_journey(page, artifacts, area, school, police, alice, charlie, int
     row.get_by_role("link").click()
     page.wait_for_selector("#chronology")
     assert page.locator(".chrono-mark").count() == 6
+    school_rows = page.locator(f'#chronology-table tr[data-concern="{concerns[0].pk}"]')
+    assert school_rows.get_attribute("data-visibility") == "summary"  # the MASH rule
     # Keyboard: tab onto a mark; its summary is its accessible name.
     first_mark = page.locator(".chrono-mark").first
     first_mark.focus()
@@ -157,6 +130,8 @@ def test_mash_journey(page, artifacts, area, school, police, alice, charlie, int
         "Several agencies' concerns; the MASH must decide today."
     )
     page.get_by_label("Anything further the MASH should know").fill("Attendance 71% this term.")
+    page.get_by_role("radio", name="No, the family has not been told").check()
+    page.get_by_label("If not, why not").fill("Telling the family may put Sam at risk.")
     page.screenshot(path=str(artifacts / "triage-3-answer.png"), full_page=True)
     page.get_by_role("button", name="Send answer").click()
     assert "Shared" in page.locator("#inbox").inner_text()
@@ -166,6 +141,11 @@ def test_mash_journey(page, artifacts, area, school, police, alice, charlie, int
     sign_in(page, "tess", PASSWORD)
     page.goto(f"/mash/items/{item.pk}/")
     assert "Attendance 71% this term." in page.locator("#requests").inner_text()
+    # The school's "shared, full detail" decision lets the MASH read the school's concerns.
+    for concern in concerns:
+        row = page.locator(f'#chronology-table tr[data-concern="{concern.pk}"]')
+        expected = "full" if concern.agency_id == school.pk else "summary"
+        assert row.get_attribute("data-visibility") == expected
     page.get_by_label("Outcome").select_option("strategy_s47")
     page.get_by_label("Rationale", exact=True).fill(
         "Pattern across three agencies; injury after call-out."

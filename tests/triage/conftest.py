@@ -110,6 +110,7 @@ def record_concern(
     text="Synthetic concern text.",
     days_ago=10,
     postcode="ZX1 1AA",
+    **markers,
 ):
     subject = subject_record_create(
         actor=actor,
@@ -126,6 +127,7 @@ def record_concern(
         text=text,
         occurred_at=timezone.now() - dt.timedelta(days=days_ago),
         consent_status=ConsentStatus.NOT_SOUGHT,
+        **markers,
     )
 
 

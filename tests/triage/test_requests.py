@@ -7,14 +7,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from consent.models import SharingDecision
+from consent.policy import Visibility, visibility_of
 from hub.triage.models import InformationRequest, TriageItem
 from hub.triage.services import (
     information_request_answer,
     information_request_create,
     triage_item_raise_for_flag,
 )
-from tests.factories import PersonFactory
-from tests.triage.conftest import frozen, london
+from tests.factories import AreaSharingAgreementFactory, PersonFactory
+from tests.triage.conftest import frozen, london, record_concern
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +30,24 @@ def item(area):
     return item
 
 
-def test_round_trip_through_the_pages(item, tess, dora, school, police, client):
+@pytest.fixture
+def concern_item(area, alice):
+    """An item about a child the school (alice, dora's agency) has a concern about, in an area
+    with an information-sharing agreement in force (so the MASH rule applies)."""
+    AreaSharingAgreementFactory(area=area)
+    with frozen(london(2026, 11, 20, 10, 0)):
+        concern = record_concern(alice, text="Sam came to school hungry again; alice's words.")
+    with frozen(london(2026, 11, 23, 10, 0)):
+        item, _ = triage_item_raise_for_flag(
+            person_id=concern.subject.person_id, area_id=area.pk, band="amber", assessment_id=None
+        )
+    return item, concern
+
+
+def test_round_trip_through_the_pages(concern_item, tess, dora, school, police, client):
+    item, concern = concern_item
+    # Before the school answers, the MASH rule shows the MASH a summary of the school's concern.
+    assert visibility_of(tess, concern) == Visibility.SUMMARY
     client.force_login(tess)
     with frozen(london(2026, 11, 23, 11, 0)):
         response = client.post(
@@ -58,21 +77,41 @@ def test_round_trip_through_the_pages(item, tess, dora, school, police, client):
         {"answer": "shared", "level": "summary", "article6": "public_task"},
     )
     assert bad.status_code == 400 and "necessary and proportionate" in bad.content.decode()
+    form = {
+        "answer": "shared",
+        "level": "full",
+        "article6": "public_task",
+        "necessity": "Pattern of neglect; MASH must decide today",
+        "response_text": "Attendance 71% this term.",
+    }
+    # The consent app refuses a share without saying whether the family was told: the form
+    # shows its message against the field, and neither the answer nor a decision is saved.
+    refused = client.post(reverse("triage:request_answer", args=[school_request.pk]), form)
+    assert refused.status_code == 400
+    refused_page = refused.content.decode()
+    assert 'href="#family_told"' in refused_page
+    assert "Say whether the family was told, or why not" in refused_page
+    school_request.refresh_from_db()
+    assert school_request.status == "open" and not SharingDecision.objects.exists()
+    assert visibility_of(tess, concern) == Visibility.SUMMARY
+
     answered = client.post(
         reverse("triage:request_answer", args=[school_request.pk]),
-        {
-            "answer": "shared",
-            "level": "full",
-            "article6": "public_task",
-            "necessity": "Pattern of neglect; MASH must decide today",
-            "response_text": "Attendance 71% this term.",
-        },
+        {**form, "family_told": "no", "family_not_told_reason": "Telling them may put Sam at risk"},
     )
     assert answered.status_code == 302
     school_request.refresh_from_db()
     assert school_request.status == "answered" and school_request.share_level == "full"
+    decision = SharingDecision.objects.get(pk=school_request.sharing_decision_id)
+    assert decision.share and decision.level == Visibility.FULL
+    assert decision.recipient_area_id == item.area_id and decision.information_request_id == (
+        school_request.pk
+    )
+    assert decision.family_told is False
     event = AuditEvent.objects.get(action="info_request", details__step="answer")
     assert event.lawful_basis == "public_task" and "71%" not in str(event.details)
+    # The school's "shared full" answer lets the area's MASH read its concern in full.
+    assert visibility_of(tess, concern) == Visibility.FULL
 
     client.force_login(tess)
     body = client.get(reverse("triage:case", args=[item.pk])).content.decode()
@@ -123,11 +162,8 @@ def test_agencies_outside_the_area_cannot_be_asked(item, tess, area_b):
         information_request_create(actor=tess, item=item, agencies=[elsewhere], question="?")
 
 
-def test_answer_records_a_sharing_decision_through_consent(item, tess, dora, school):
-    pytest.importorskip(
-        "consent.services",
-        reason="consent.services.sharing_decision_record arrives with the consent branch",
-    )
+def test_answer_records_a_sharing_decision_through_consent(concern_item, tess, dora, school):
+    item, concern = concern_item
     (request,) = information_request_create(
         actor=tess, item=item, agencies=[school], question="Anything?"
     )
@@ -138,5 +174,81 @@ def test_answer_records_a_sharing_decision_through_consent(item, tess, dora, sch
         level="summary",
         article6="public_task",
         necessity="Needed to decide on the referral",
+        family_told=True,
     )
-    assert answered.sharing_decision_id is not None
+    decision = SharingDecision.objects.get(pk=answered.sharing_decision_id)
+    assert decision.level == Visibility.SUMMARY and decision.recipient_area_id == item.area_id
+    assert decision.knew["concerns"][0]["id"] == concern.pk
+
+
+def test_declining_records_a_decision_not_to_share(concern_item, tess, dora, school):
+    item, concern = concern_item
+    (request,) = information_request_create(
+        actor=tess, item=item, agencies=[school], question="Anything?"
+    )
+    answered = information_request_answer(
+        actor=dora, request=request, answer="declined", response_text="Not proportionate yet"
+    )
+    decision = SharingDecision.objects.get(pk=answered.sharing_decision_id)
+    assert not decision.share and decision.level == Visibility.NONE
+    assert decision.necessity == "Not proportionate yet"
+    assert visibility_of(tess, concern) == Visibility.SUMMARY  # the MASH rule still applies
+
+
+def test_a_refused_decision_leaves_the_request_open(item, tess, dora, school):
+    """The school holds nothing about this child on the hub: the consent app refuses a decision
+    about no concerns, so the answer is not saved either (one transaction)."""
+    (request,) = information_request_create(
+        actor=tess, item=item, agencies=[school], question="Anything?"
+    )
+    with pytest.raises(ValidationError) as refused:
+        information_request_answer(
+            actor=dora,
+            request=request,
+            answer="shared",
+            necessity="Needed",
+            family_told=True,
+        )
+    assert "answer" in refused.value.message_dict
+    request.refresh_from_db()
+    assert request.status == "open" and request.sharing_decision_id is None
+    assert not SharingDecision.objects.exists()
+    assert not AuditEvent.objects.filter(action__in=["share", "share_refused"]).exists()
+
+
+def test_sharing_health_information_in_full_needs_article9(area, tess, school):
+    """A health concern shared in full needs an Article 9 condition (and, with 9(2)(g), the
+    Schedule 1 paragraph 18 reason): the consent app's rule, reached through the answer."""
+    from agencies.models import User
+    from tests.factories import UserFactory
+
+    nurse = UserFactory(username="nurse", agency=school, role=User.Role.PRACTITIONER)
+    lead = UserFactory(username="lead2", agency=school, role=User.Role.DESIGNATED_LEAD)
+    concern = record_concern(nurse, text="Synthetic health detail.", marker_health=True)
+    item, _ = triage_item_raise_for_flag(
+        person_id=concern.subject.person_id, area_id=area.pk, band="amber", assessment_id=None
+    )
+    (request,) = information_request_create(
+        actor=tess, item=item, agencies=[school], question="Anything?"
+    )
+    args = {
+        "actor": lead,
+        "request": request,
+        "answer": "shared",
+        "level": "full",
+        "necessity": "Needed",
+        "family_told": True,
+    }
+    with pytest.raises(ValidationError) as no_article9:
+        information_request_answer(**args)
+    assert "article9" in no_article9.value.message_dict
+    with pytest.raises(ValidationError) as no_reason:
+        information_request_answer(**args, article9="9_2_g_sch1_para18")
+    assert "schedule1_reason" in no_reason.value.message_dict
+    answered = information_request_answer(
+        **args, article9="9_2_g_sch1_para18", schedule1_reason="would_prejudice"
+    )
+    assert SharingDecision.objects.get(pk=answered.sharing_decision_id).article9 == (
+        "9_2_g_sch1_para18"
+    )
+    assert visibility_of(tess, concern) == Visibility.FULL
