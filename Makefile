@@ -67,18 +67,21 @@ seed: venv  ## demo data, and each demo area's information-sharing agreement (th
 clean:
 	rm -rf $(VENV) node_modules staticfiles
 
+# Benchmarks and maintenance commands on a development database: a throwaway key, DEBUG off.
+BENCH_KEY := SECRET_KEY=bench-only-secret-key-not-for-any-real-use
+
 # --- matching (docs/matching.md) ---
 .PHONY: bench-matching train-matching
 bench-matching: venv  ## FEBRL3/4 + synthetic 200,000 beside Splink, and one record against 1,000,000
 	$(BIN)/pip install -q '.[matching]'
-	$(BIN)/python manage.py bench_matching --online 1000000
+	$(BENCH_KEY) $(BIN)/python manage.py bench_matching --online 1000000
 
 train-matching: venv  ## estimate matching parameters from the hub's records (a new version)
-	$(BIN)/python manage.py train_matching
+	$(BENCH_KEY) $(BIN)/python manage.py train_matching
 
 .PHONY: bench-api
 bench-api: venv  ## load test: 50 API clients against gunicorn, the real endpoint vs a bare DRF create
-	$(BIN)/python manage.py bench_api --clients 50 --duration 20
+	$(BENCH_KEY) $(BIN)/python manage.py bench_api --clients 50 --duration 20
 
 bench-triage: venv  ## time the MASH queue's first page with 100,000 open items
 	DATABASE_URL=$(MIGRATION_DATABASE_URL) SECRET_KEY=test-only-secret-key-not-for-any-real-use \
