@@ -273,3 +273,37 @@ class ChainStatusSerializer(serializers.Serializer):
     first_broken_seq = serializers.IntegerField(allow_null=True)
     problems = serializers.ListField(child=serializers.CharField())
     checked_at = UtcDateTimeField()
+
+
+class RiskContributionSerializer(serializers.Serializer):
+    """One concern the assessment counted, at the reader's visibility level."""
+
+    concern_id = serializers.IntegerField()
+    visibility = serializers.ChoiceField(choices=["existence", "summary", "full"])
+    agency_name = serializers.CharField()
+    category = serializers.CharField(allow_null=True)
+    level = serializers.IntegerField(allow_null=True)
+    occurred_at = UtcDateTimeField(allow_null=True)
+    weight = serializers.FloatField()
+    via = serializers.CharField()
+
+
+class RiskRuleSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class ChildRiskSerializer(serializers.Serializer):
+    """A child's combined-risk explanation as the reader may see it. Score, band and parameter
+    version are shown only to the MASH staff of the child's area (null for everyone else); a
+    contribution the reader may not see is only counted in `hidden_contributions`."""
+
+    child_id = serializers.IntegerField()
+    assessed_at = UtcDateTimeField(allow_null=True)
+    score = serializers.FloatField(allow_null=True)
+    band = serializers.CharField(allow_null=True)
+    parameter_version = serializers.IntegerField(allow_null=True)
+    contributions = RiskContributionSerializer(many=True)
+    hidden_contributions = serializers.IntegerField()
+    rules = RiskRuleSerializer(many=True)

@@ -30,8 +30,15 @@ from hub.api import serializers as s
 from hub.api.base import IDEMPOTENCY_HEADER, ApiViewMixin, idempotent
 from hub.api.errors import Conflict, django_validation_to_drf, flatten, problem
 from hub.api.models import Scope
-from hub.api.selectors import agency_concerns, child_concerns, represent, triage_feedback
+from hub.api.selectors import (
+    VISIBILITY_NAMES,
+    agency_concerns,
+    child_concerns,
+    represent,
+    triage_feedback,
+)
 from hub.api.submission import concern_submit
+from hub.risk.selectors import child_risk_for
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     IDEMPOTENCY_HEADER,
@@ -249,7 +256,7 @@ def _prefixed(errors: list[dict[str, str]], prefix: str) -> list[dict[str, str]]
 class ChildViewSet(ApiViewMixin, viewsets.GenericViewSet):
     """A child's chronology under the consent policy."""
 
-    required_scopes = {"chronology": (Scope.CHILDREN_READ,)}
+    required_scopes = {"chronology": (Scope.CHILDREN_READ,), "risk": (Scope.CHILDREN_READ,)}
 
     def get_queryset(self):
         return Child.objects.none()  # for the schema's path type only; reads use selectors
@@ -276,6 +283,40 @@ class ChildViewSet(ApiViewMixin, viewsets.GenericViewSet):
         triage = triage_feedback(c for c in concerns if c.agency_id == request.user.agency_id)
         entries = [represent(c, request.user, triage) for c in concerns]
         return Response(s.ChronologySerializer({"child_id": child_id, "entries": entries}).data)
+
+    @extend_schema(
+        responses={200: s.ChildRiskSerializer},
+        summary="A child's combined-risk explanation, as far as the reader may see it",
+    )
+    @action(detail=True, methods=["get"])
+    def risk(self, request: Any, pk: str | None = None) -> Response:
+        # The same selector as the child's risk page: its access rule, its audit event.
+        risk = child_risk_for(viewer=request.user, child_id=_int_or_404(pk), via="api")
+        assessment = risk.assessment
+        shown = assessment is not None and risk.is_mash
+        data = {
+            "child_id": risk.child.pk,
+            "assessed_at": assessment.computed_at if assessment else None,
+            "score": round(assessment.score, 2) if shown else None,
+            "band": assessment.band if shown else None,
+            "parameter_version": assessment.parameter_set.version if shown else None,
+            "contributions": [
+                {
+                    "concern_id": row.view.id,
+                    "visibility": VISIBILITY_NAMES[row.view.visibility],
+                    "agency_name": row.view.agency_name,
+                    "category": row.view.category,
+                    "level": row.view.level,
+                    "occurred_at": row.view.occurred_at,
+                    "weight": row.weight,
+                    "via": row.via,
+                }
+                for row in risk.rows
+            ],
+            "hidden_contributions": risk.hidden,
+            "rules": [{"code": r.code, "label": r.label, "detail": r.detail} for r in risk.rules],
+        }
+        return Response(s.ChildRiskSerializer(data).data)
 
 
 def _int_or_404(value: Any) -> int:

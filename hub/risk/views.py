@@ -19,13 +19,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from agencies.models import User
-from audit.models import Action
-from audit.services import audit_record
-from concerns.models import Concern, Person
-from consent.policy import present
-from hub.risk.models import Assessment, CurrentAssessment, ParameterSet, TuningPreview
+from hub.risk.models import ParameterSet, TuningPreview
 from hub.risk.parameters import validate_parameters
-from hub.risk.scoring import RULE_LABELS
+from hub.risk.selectors import child_risk_for
 from hub.risk.services import (
     Preview,
     parameter_set_create,
@@ -33,84 +29,23 @@ from hub.risk.services import (
     tuning_preview_request,
 )
 
-VIA_LABELS = {
-    "child": "About the child",
-    "adult": "About an adult in the household",
-    "sibling": "About another child in the household",
-}
-
-
-def _is_area_mash(user: User, child: Person) -> bool:
-    return bool(user.is_mash_staff and child.area_id and child.area_id in user.area_ids())
-
 
 @login_required
 def child_risk(request: HttpRequest, child_id: int) -> HttpResponse:
-    child = Person.objects.filter(
-        pk=child_id, kind=Person.Kind.CHILD, merged_into__isnull=True
-    ).first()
-    if child is None:
-        raise Http404
-    user = request.user
-    is_mash = _is_area_mash(user, child)
-    if (
-        not is_mash
-        and not Concern.objects.visible_to(user).filter(subject__person_id=child.pk).exists()
-    ):
-        raise Http404
-    head = (
-        CurrentAssessment.objects.filter(pk=child.pk)
-        .select_related("assessment__parameter_set")
-        .first()
-    )
-    assessment: Assessment | None = head.assessment if head else None
-    context: dict[str, Any] = {"child": child, "assessment": assessment, "is_mash": is_mash}
-    shown_ids: list[int] = []
-    if assessment is not None:
-        explanation = assessment.explanation
-        wanted = {c["id"] for c in explanation["concerns"]}
-        for rule in explanation["rules"]:
-            wanted.update(rule["ids"])
-        views = {
-            c.pk: present(c)
-            for c in Concern.objects.visible_to(user)
-            .filter(pk__in=wanted)
-            .select_related("agency", "subject")
-        }
-        rows, hidden = [], 0
-        for item in explanation["concerns"]:
-            view = views.get(item["id"])
-            if view is None:
-                hidden += 1
-                continue
-            rows.append({"view": view, "weight": item["w"], "via": VIA_LABELS[item["via"]]})
-        rules = []
-        for rule in explanation["rules"]:
-            if is_mash or all(i in views for i in rule["ids"]):
-                detail = (
-                    f"× {rule['multiplier']:g} ({rule['agencies']} agencies)"
-                    if rule["code"] == "jigsaw"
-                    else f"+ {rule['points']:.2f} points"
-                )
-                rules.append(
-                    {"label": RULE_LABELS.get(rule["code"], rule["code"]), "detail": detail}
-                )
-        shown_ids = sorted(views)
-        context.update(rows=rows, hidden=hidden, rules=rules)
-        if is_mash:
-            context["history"] = (
-                Assessment.objects.filter(person=child)
-                .select_related("parameter_set")
-                .order_by("-version")[:20]
-            )
-    audit_record(
-        actor=user,
-        action=Action.VIEW_CASE,
-        object_type="risk_assessment",
-        object_id=assessment.pk if assessment else "",
-        child_id=child.pk,
-        details={"concern_ids": shown_ids, "score_shown": is_mash},
-    )
+    risk = child_risk_for(viewer=request.user, child_id=child_id)
+    context: dict[str, Any] = {
+        "child": risk.child,
+        "assessment": risk.assessment,
+        "is_mash": risk.is_mash,
+    }
+    if risk.assessment is not None:
+        context.update(
+            rows=[{"view": r.view, "weight": r.weight, "via": r.via} for r in risk.rows],
+            hidden=risk.hidden,
+            rules=[{"label": r.label, "detail": r.detail} for r in risk.rules],
+        )
+        if risk.is_mash:
+            context["history"] = risk.history
     return render(request, "risk/child.html", context)
 
 

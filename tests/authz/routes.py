@@ -307,6 +307,28 @@ register(
 )
 
 
+def read_api_presence(response: Any, spec: Spec) -> Visibility:
+    """The API twin of `read_presence`: a 200 opens to anyone who sees at least one concern
+    about the child (the world has no assessments, so no contribution is listed)."""
+    if response.status_code == 403:
+        assert _SCOPE_REFUSAL in response.content.decode(), response.content
+        return Visibility.NONE
+    if response.status_code == 404:
+        return Visibility.NONE
+    assert response.status_code == 200, response.status_code
+    return Visibility.EXISTENCE
+
+
+register(
+    "api:child-risk",
+    lambda s: reverse("api:child-risk", args=[s.concern.subject.person_id]),
+    read=read_api_presence,
+    expect=lambda level, viewer, spec: _recording_roles(
+        _at_least_existence(level, viewer, spec), viewer, spec
+    ),
+)
+
+
 # ------------------------------------------------------------------- routes with no concern data
 
 NO_CONCERN_DATA: dict[str, str] = {
