@@ -209,6 +209,11 @@ def triage_item_raise_for_flag(
     raise RuntimeError("could not raise triage item")
 
 
+def referral_allowed(actor: User) -> bool:
+    """Whether ACTOR's role may refer a child to the MASH from a concern they can see."""
+    return getattr(actor, "role", None) in RECORDING_ROLES
+
+
 def triage_referral_create(*, actor: User, concern_id: int, reason: str) -> tuple[TriageItem, bool]:
     """A practitioner refers the child of one of their concerns to the child's area MASH.
 
@@ -223,7 +228,7 @@ def triage_referral_create(*, actor: User, concern_id: int, reason: str) -> tupl
         .filter(pk=concern_id)
         .first()
     )
-    if concern is None or actor.role not in RECORDING_ROLES:
+    if concern is None or not referral_allowed(actor):
         raise PermissionDenied("You cannot refer from that concern")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Say why you are referring this child to the MASH"]})
