@@ -59,21 +59,18 @@ def triage_feedback(concerns: Iterable[Concern]) -> dict[int, dict[str, Any]]:
 
     Uses the triage app's `feedback_for_concern` (the same words the browser shows).
     """
-    from hub.triage.selectors import feedback_for_concern
+    from hub.triage.selectors import feedback_for_concerns
 
-    concerns = list(concerns)
-    out: dict[int, dict[str, Any]] = {}
-    for concern in concerns:
-        feedback = feedback_for_concern(concern)
-        if feedback is not None:
-            out[concern.pk] = {
-                "status": feedback.key,
-                "label": feedback.label,
-                "area": feedback.area_name,
-                "since": feedback.since,
-                "acknowledged_at": feedback.acknowledged_at,
-            }
-    return out
+    return {
+        pk: {
+            "status": feedback.key,
+            "label": feedback.label,
+            "area": feedback.area_name,
+            "since": feedback.since,
+            "acknowledged_at": feedback.acknowledged_at,
+        }
+        for pk, feedback in feedback_for_concerns(concerns).items()
+    }
 
 
 def represent(

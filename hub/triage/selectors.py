@@ -367,6 +367,28 @@ class Feedback:
     transferred_from_area: str = ""
 
 
+def feedback_for_concerns(concerns: Iterable[Concern]) -> dict[int, Feedback]:
+    """`feedback_for_concern` for many concerns (a list page): one query finds which of them the
+    MASH ever had, and only those are looked up — most concerns never reach the MASH."""
+    by_id = {c.pk: c for c in concerns}
+    if not by_id:
+        return {}
+    ids = list(by_id)
+    touched: set[int] = set()
+    for contributing, referral in TriageItem.objects.filter(
+        Q(contributing_concern_ids__overlap=ids) | Q(referral_concern_id__in=ids)
+    ).values_list("contributing_concern_ids", "referral_concern_id"):
+        touched.update(i for i in (contributing or []) if i in by_id)
+        if referral in by_id:
+            touched.add(referral)
+    out = {}
+    for pk in sorted(touched):
+        feedback = feedback_for_concern(by_id[pk])
+        if feedback is not None:
+            out[pk] = feedback
+    return out
+
+
 def feedback_for_concern(concern: Concern) -> Feedback | None:
     """The status the concern's own agency should see, or None if the MASH never had it.
 
