@@ -54,6 +54,48 @@ class ChildRisk:
     shown_ids: list[int] = field(default_factory=list)
 
 
+@dataclass
+class Explanation:
+    rows: list[ContributionRow] = field(default_factory=list)
+    hidden: int = 0
+    rules: list[RuleRow] = field(default_factory=list)
+    shown_ids: list[int] = field(default_factory=list)
+
+
+def explain(*, viewer: User, assessment: Assessment, is_mash: bool) -> Explanation:
+    """ASSESSMENT's explanation reduced to what VIEWER may see: contributions through the
+    visibility rule (the rest only counted), rules only where every concern they name is visible
+    (all of them for the area's MASH). Reads only; callers audit."""
+    explanation = assessment.explanation
+    wanted = {c["id"] for c in explanation["concerns"]}
+    for rule in explanation["rules"]:
+        wanted.update(rule["ids"])
+    views = {
+        c.pk: present(c)
+        for c in Concern.objects.visible_to(viewer)
+        .filter(pk__in=wanted)
+        .select_related("agency", "subject")
+    }
+    result = Explanation(shown_ids=sorted(views))
+    for item in explanation["concerns"]:
+        view = views.get(item["id"])
+        if view is None:
+            result.hidden += 1
+            continue
+        result.rows.append(ContributionRow(view, item["w"], VIA_LABELS[item["via"]]))
+    for rule in explanation["rules"]:
+        if is_mash or all(i in views for i in rule["ids"]):
+            detail = (
+                f"× {rule['multiplier']:g} ({rule['agencies']} agencies)"
+                if rule["code"] == "jigsaw"
+                else f"+ {rule['points']:.2f} points"
+            )
+            result.rules.append(
+                RuleRow(rule["code"], RULE_LABELS.get(rule["code"], rule["code"]), detail)
+            )
+    return result
+
+
 def is_area_mash(user: User, child: Person) -> bool:
     return bool(
         getattr(user, "is_mash_staff", False) and child.area_id and child.area_id in user.area_ids()
@@ -80,33 +122,9 @@ def child_risk_for(*, viewer: User, child_id: int, via: str = "web") -> ChildRis
     )
     result = ChildRisk(child=child, assessment=head.assessment if head else None, is_mash=is_mash)
     if result.assessment is not None:
-        explanation = result.assessment.explanation
-        wanted = {c["id"] for c in explanation["concerns"]}
-        for rule in explanation["rules"]:
-            wanted.update(rule["ids"])
-        views = {
-            c.pk: present(c)
-            for c in Concern.objects.visible_to(viewer)
-            .filter(pk__in=wanted)
-            .select_related("agency", "subject")
-        }
-        for item in explanation["concerns"]:
-            view = views.get(item["id"])
-            if view is None:
-                result.hidden += 1
-                continue
-            result.rows.append(ContributionRow(view, item["w"], VIA_LABELS[item["via"]]))
-        for rule in explanation["rules"]:
-            if is_mash or all(i in views for i in rule["ids"]):
-                detail = (
-                    f"× {rule['multiplier']:g} ({rule['agencies']} agencies)"
-                    if rule["code"] == "jigsaw"
-                    else f"+ {rule['points']:.2f} points"
-                )
-                result.rules.append(
-                    RuleRow(rule["code"], RULE_LABELS.get(rule["code"], rule["code"]), detail)
-                )
-        result.shown_ids = sorted(views)
+        explained = explain(viewer=viewer, assessment=result.assessment, is_mash=is_mash)
+        result.rows, result.hidden = explained.rows, explained.hidden
+        result.rules, result.shown_ids = explained.rules, explained.shown_ids
         if is_mash:
             result.history = (
                 Assessment.objects.filter(person=child)

@@ -1,118 +1,58 @@
-"""Reads from the combined-risk app (`hub.risk`), defensively.
-
-The risk app is built in parallel; until its `Assessment` model exists every function here
-answers "nothing known" (None), and the case view shows "No assessment yet". Once it exists we
-read, in order of preference:
-
-* the assessment's attributes: `score`, `band`, `contributing_concern_ids` (or the concern ids in
-  `explanation["concerns"]` / `explanation["contributions"]`), and `explanation["rules"]`.
-
-Concerns named by an explanation are shown only through `Concern.objects.visible_to(viewer)`.
+"""What the case view shows of the combined-risk assessment: the risk app's own explanation
+reader (`hub.risk.selectors.explain`), so the case view, the child's risk page and the API say
+the same thing and apply the same visibility rule.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
-
-logger = logging.getLogger(__name__)
-
-
-def _assessment_model() -> Any | None:
-    try:
-        return apps.get_model("risk", "Assessment")
-    except LookupError:
-        return None
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _assessment(assessment_id: int | None, person_id: int | None = None) -> Any | None:
-    model = _assessment_model()
-    if model is None:
-        return None
-    try:
-        if assessment_id is not None:
-            found = model.objects.filter(pk=assessment_id).first()
-            if found is not None:
-                return found
-        if person_id is not None:
-            field_names = {f.name for f in model._meta.get_fields()}
-            for name in ("person", "child"):
-                if name in field_names:
-                    return model.objects.filter(**{f"{name}_id": person_id}).order_by("-pk").first()
-    except Exception:  # a schema we do not understand must not break the queue
-        logger.exception("could not read risk assessment")
-    return None
-
-
-def _concern_entries(assessment: Any) -> list[dict[str, Any]]:
-    explanation = _get(assessment, "explanation") or {}
-    entries = _get(explanation, "concerns") or _get(explanation, "contributions") or []
-    out = []
-    for entry in entries if isinstance(entries, list) else []:
-        cid = _get(entry, "concern_id") or _get(entry, "id")
-        if cid is not None:
-            out.append({"concern_id": int(cid), "weight": _get(entry, "weight")})
-    return out
-
-
-def contributing_concern_ids(assessment_id: int | None) -> list[int] | None:
-    """The concern ids the assessment says contributed, or None when that is not known."""
-    assessment = _assessment(assessment_id)
-    if assessment is None:
-        return None
-    ids = _get(assessment, "contributing_concern_ids")
-    if ids:
-        return [int(i) for i in ids]
-    entries = _concern_entries(assessment)
-    return [e["concern_id"] for e in entries] if entries else None
+from hub.risk.models import Assessment, CurrentAssessment
+from hub.risk.selectors import ContributionRow, explain, is_area_mash
 
 
 @dataclass
 class RiskSummary:
-    score: Any = None
+    score: float | None = None
     band: str = ""
     rules: list[str] = field(default_factory=list)
-    weights: dict[int, Any] = field(default_factory=dict)  # concern id -> weight
+    rows: list[ContributionRow] = field(default_factory=list)  # contributions the viewer sees
+    hidden: int = 0  # contributions the viewer may not see: counted, never described
     assessed_at: Any = None
 
 
-def _rule_text(rule: Any) -> str:
-    """A fired rule in words: the risk app's label for its code, and what it added."""
-    from hub.risk.scoring import RULE_LABELS
+def _assessment(assessment_id: int | None, person_id: int | None) -> Assessment | None:
+    if assessment_id is not None:
+        found = Assessment.objects.filter(pk=assessment_id).select_related("person").first()
+        if found is not None:
+            return found
+    if person_id is None:
+        return None
+    head = CurrentAssessment.objects.filter(pk=person_id).select_related("assessment__person")
+    head = head.first()
+    return head.assessment if head else None
 
-    code = _get(rule, "code") or _get(rule, "rule") or _get(rule, "name") or ""
-    text = _get(rule, "description") or RULE_LABELS.get(code, code)
-    if _get(rule, "multiplier") is not None:
-        return f"{text} (score ×{_get(rule, 'multiplier')})"
-    added = _get(rule, "points", _get(rule, "weight"))
-    if added is not None:
-        return f"{text} (+{float(added):.1f})"
-    return str(text)
+
+def contributing_concern_ids(assessment_id: int | None) -> list[int] | None:
+    """The concern ids the assessment counted, or None when there is no such assessment."""
+    assessment = _assessment(assessment_id, None)
+    return assessment.concern_ids if assessment is not None else None
 
 
 def risk_summary(*, assessment_id: int | None, person_id: int, viewer: Any) -> RiskSummary | None:
+    """The assessment that raised the item (else the child's current one), as VIEWER may see it."""
     assessment = _assessment(assessment_id, person_id)
     if assessment is None:
         return None
-    summary = RiskSummary(
-        score=_get(assessment, "score"),
-        band=str(_get(assessment, "band") or ""),
-        assessed_at=_get(assessment, "created_at") or _get(assessment, "computed_at"),
+    explained = explain(
+        viewer=viewer, assessment=assessment, is_mash=is_area_mash(viewer, assessment.person)
     )
-    explanation = _get(assessment, "explanation") or {}
-    for rule in _get(explanation, "rules") or []:
-        if isinstance(rule, str):
-            summary.rules.append(rule)
-        else:
-            summary.rules.append(_rule_text(rule))
-    summary.weights = {e["concern_id"]: e["weight"] for e in _concern_entries(assessment)}
-    return summary
+    return RiskSummary(
+        score=round(assessment.score, 1),
+        band=assessment.band,
+        rules=[f"{rule.label}: {rule.detail}" for rule in explained.rules],
+        rows=explained.rows,
+        hidden=explained.hidden,
+        assessed_at=assessment.computed_at,
+    )

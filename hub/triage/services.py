@@ -116,7 +116,7 @@ def _audit(actor: User | None, action: str, item: TriageItem, **details: Any) ->
 def _contributing_concern_ids(assessment_id: int | None, person_id: int) -> list[int]:
     """The assessment's contributing concerns if the risk app says, else the child's active ones.
 
-    Read defensively: the risk app may not exist yet, or name things differently.
+    Without an assessment (e.g. a flag raised by hand), every active concern about the child.
     """
     from hub.triage.risk_adapter import contributing_concern_ids
 

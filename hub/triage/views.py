@@ -194,10 +194,7 @@ def _render_case(
         assessment_id=item.assessment_id, person_id=item.person_id, viewer=request.user
     )
     # The explanation names concerns by id only; the viewer learns about those they may see.
-    visible_ids = {v.id for v in case.concerns}
-    risk_visible = [
-        (view, risk.weights[view.id]) for view in case.concerns if risk and view.id in risk.weights
-    ]
+    risk_visible = [(row.view, row.weight) for row in risk.rows] if risk else []
     return render(
         request,
         "triage/case.html",
@@ -207,7 +204,7 @@ def _render_case(
             "chronology": chronology.build(case.concerns, case.about, now=now),
             "risk": risk,
             "risk_visible": risk_visible,
-            "risk_hidden": len(set(risk.weights) - visible_ids) if risk else 0,
+            "risk_hidden": risk.hidden if risk else 0,
             "time_left": selectors.describe_time_left(item.deadline_at - now)
             if item.is_open
             else "",

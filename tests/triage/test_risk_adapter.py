@@ -1,13 +1,15 @@
-"""The case view reads the combined-risk assessment defensively, and only ever shows the
-contributing concerns the viewer may see."""
+"""The case view shows the combined-risk assessment through the risk app's own explanation
+reader, and only ever describes the contributing concerns the viewer may see."""
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
 
+from concerns.models import Concern
+from hub.risk.models import CurrentAssessment
+from hub.risk.scoring import RULE_LABELS
+from hub.risk.services import assessment_recompute_person
 from hub.triage import risk_adapter
 from hub.triage.services import triage_item_raise_for_flag
 from tests.triage.conftest import record_concern
@@ -15,64 +17,31 @@ from tests.triage.conftest import record_concern
 pytestmark = pytest.mark.django_db
 
 
-class FakeAssessments:
-    """Stands in for `risk.Assessment` with the attributes the adapter looks for."""
-
-    def __init__(self, rows):
-        self.rows = rows
-        self.objects = self
-        self._meta = SimpleNamespace(get_fields=lambda: [SimpleNamespace(name="person")])
-        self._filter = {}
-
-    def filter(self, **kwargs):
-        self._filter = kwargs
-        return self
-
-    def order_by(self, *args):
-        return self
-
-    def first(self):
-        if "pk" in self._filter:
-            return self.rows.get(self._filter["pk"])
-        return next(iter(self.rows.values()), None)
-
-
-def test_no_risk_app_means_no_assessment(tess):
-    if risk_adapter._assessment_model() is None:
-        assert risk_adapter.contributing_concern_ids(1) is None
+def test_no_assessment_means_none(tess):
+    assert risk_adapter.contributing_concern_ids(1) is None
     assert risk_adapter.risk_summary(assessment_id=None, person_id=0, viewer=tess) is None
 
 
-def test_assessment_feeds_contributors_and_explanation(monkeypatch, alice, charlie, tess, client):
+def test_assessment_feeds_contributors_and_explanation(alice, charlie, tess, client):
     mine = record_concern(alice, text="school")
     police = record_concern(charlie, text="police")
-    other = record_concern(alice, text="not a contributor", days_ago=2)
-    assessment = SimpleNamespace(
-        pk=7,
-        score=41.5,
-        band="red",
-        created_at=None,
-        explanation={
-            "concerns": [
-                {"concern_id": mine.pk, "weight": 12},
-                {"concern_id": police.pk, "weight": 20},
-            ],
-            "rules": [{"description": "Concerns from several agencies", "weight": 9.5}],
-        },
-    )
-    monkeypatch.setattr(risk_adapter, "_assessment_model", lambda: FakeAssessments({7: assessment}))
     person = mine.subject.person
+    assert police.subject.person_id == person.pk
+    assessment_recompute_person(person_id=person.pk)
+    assessment = CurrentAssessment.objects.get(pk=person.pk).assessment
+    assert set(assessment.concern_ids) == {mine.pk, police.pk}
     item, _ = triage_item_raise_for_flag(
-        person_id=person.pk, area_id=person.area_id, band="red", assessment_id=7
+        person_id=person.pk, area_id=person.area_id, band="red", assessment_id=assessment.pk
     )
     assert item.contributing_concern_ids == sorted([mine.pk, police.pk])
+    other = record_concern(alice, given="Other", text="another child", days_ago=2)
     assert other.pk not in item.contributing_concern_ids
     client.force_login(tess)
     body = client.get(reverse("triage:case", args=[item.pk])).content.decode()
-    assert "Score 41.5" in body and "Concerns from several agencies (+9.5)" in body
+    assert f"Score {round(assessment.score, 1)}" in body
+    for rule in assessment.explanation["rules"]:
+        assert RULE_LABELS[rule["code"]] in body
     # Contributors tess may not see are counted, never described; those she may see are listed.
-    from concerns.models import Concern
-
     visible = set(
         Concern.objects.visible_to(tess)
         .filter(pk__in=[mine.pk, police.pk])
@@ -84,12 +53,23 @@ def test_assessment_feeds_contributors_and_explanation(monkeypatch, alice, charl
     assert body.count("– weight ") == len(visible)
 
 
-def test_rules_from_the_risk_app_read_as_words():
-    from hub.triage.risk_adapter import _rule_text
-
-    assert _rule_text({"code": "jigsaw", "ids": [1, 2, 3], "multiplier": 2.0}) == (
-        "Concerns held by several agencies (pieces of the jigsaw) (score ×2.0)"
+def test_rules_read_as_words(alice, charlie, tess):
+    mine = record_concern(alice, text="school")
+    record_concern(charlie, text="police")
+    assessment_recompute_person(person_id=mine.subject.person_id)
+    summary = risk_adapter.risk_summary(
+        assessment_id=None, person_id=mine.subject.person_id, viewer=tess
     )
-    assert _rule_text({"code": "escalating_frequency", "points": 2.9395}) == (
-        "Concerns arriving more often than before (+2.9)"
-    )
+    assert summary is not None
+    assert summary.rules == [
+        f"{RULE_LABELS[r['code']]}: "
+        + (
+            f"× {r['multiplier']:g} ({r['agencies']} agencies)"
+            if r["code"] == "jigsaw"
+            else f"+ {r['points']:.2f} points"
+        )
+        for r in CurrentAssessment.objects.get(pk=mine.subject.person_id).assessment.explanation[
+            "rules"
+        ]
+    ]
+    assert summary.rules  # two agencies within days: the jigsaw rule fires
