@@ -8,6 +8,10 @@ MATCHING_REVIEW_PROBABILITY, MATCHING_CAUTIOUS_FORENAMES, MATCHING_NEW_ADULT_DAY
 * `CAUTIOUS_FORENAMES` (True): a pair whose first names disagree outright (what twins and
   siblings look like) always goes to review, however much else agrees.
 * `MAX_REVIEW_CANDIDATES` (3): how many candidate people one arriving record may queue.
+* `MAX_CANDIDATES_TIGHT` (500) and `MAX_CANDIDATES_LOOSE` (200): the most distinct records one
+  blocking rule may bring back for an arriving record (tight rules: NHS number, UPN, date of
+  birth, full name; loose: surname with year of birth, postcode). A cap bounds the time a
+  crowded block costs; it can only miss a link, never make one.
 * `NEW_ADULT_DAYS` (30): how far back the MASH's list of adults newly in households with
   children looks.
 """
@@ -24,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "CAUTIOUS_FORENAMES": True,
     "MAX_REVIEW_CANDIDATES": 3,
     "NEW_ADULT_DAYS": 30,
+    "MAX_CANDIDATES_TIGHT": 500,
+    "MAX_CANDIDATES_LOOSE": 200,
 }
 
 

@@ -36,6 +36,9 @@ _FIELDS = (
     "upn",
     "nhs_number",
 )
+# What scoring reads of a stored record: no primary key or agency, so identical records of one
+# person collapse into one candidate.
+_CANDIDATE_FIELDS = _FIELDS[1:2] + _FIELDS[3:]
 _cache: dict[int, tuple[linkage.Parameters, linkage.Scorer]] = {}
 
 
@@ -99,40 +102,84 @@ def _record_from_row(row: tuple) -> MatchRecord:
     )
 
 
-def blocking_query(rec: MatchRecord) -> Q | None:
-    q = Q()
+def _candidate_from_row(row: tuple) -> MatchRecord:
+    values = dict(zip(_CANDIDATE_FIELDS, row, strict=True))
+    return prepare(
+        None,
+        forename=values["given_name_norm"],
+        surname=values["family_name_norm"],
+        dob=values["date_of_birth"],
+        sex=values["sex"],
+        postcode=values["postcode"],
+        address=values["address_norm"],
+        school=values["school"],
+        upn=values["upn"],
+        nhs=values["nhs_number"],
+        person=values["person_id"],
+        normalised=True,
+    )
+
+
+def blocking_rules(rec: MatchRecord) -> list[tuple[Q, int]]:
+    """The blocking rules REC can use, each with the most rows it may bring back.
+
+    Tight rules (an identifier, the date of birth, the full name) are what a real match almost
+    always shares, and their blocks are small. Loose rules (surname and year of birth, postcode)
+    catch the rest, but a common surname or a large postcode can hold thousands of records, so
+    they are capped lower: a capped block can only cost a missed link (a duplicate person for
+    the MASH to merge later), never a wrong one.
+    """
+    tight, loose = int(conf.get("MAX_CANDIDATES_TIGHT")), int(conf.get("MAX_CANDIDATES_LOOSE"))
+    rules: list[tuple[Q, int]] = []
     if rec.nhs:
-        q |= Q(nhs_number=rec.nhs)
+        rules.append((Q(nhs_number=rec.nhs), tight))
     if rec.upn:
-        q |= Q(upn=rec.upn)
+        rules.append((Q(upn=rec.upn), tight))
     if rec.dob is not None:
         dates = [rec.dob]
         swapped = swap_day_month(rec.dob)
         if swapped:
             dates.append(swapped)
-        q |= Q(date_of_birth__in=dates)
+        rules.append((Q(date_of_birth__in=dates), tight))
         if rec.surname:
-            q |= Q(
+            year = Q(
                 family_name_norm=rec.surname,
                 date_of_birth__gte=date(rec.dob.year, 1, 1),
                 date_of_birth__lte=date(rec.dob.year, 12, 31),
             )
+            rules.append((year, loose))
     if rec.forename and rec.surname:
-        q |= Q(family_name_norm=rec.surname, given_name_norm=rec.forename)
-        q |= Q(family_name_norm=rec.forename, given_name_norm=rec.surname)
+        rules.append((Q(family_name_norm=rec.surname, given_name_norm=rec.forename), tight))
+        rules.append((Q(family_name_norm=rec.forename, given_name_norm=rec.surname), tight))
     if rec.postcode:
-        q |= Q(postcode=rec.postcode)
+        rules.append((Q(postcode=rec.postcode), loose))
+    return rules
+
+
+def blocking_query(rec: MatchRecord) -> Q | None:
+    """Every blocking rule ORed together, uncapped (for reports on blocking, not for matching)."""
+    q = Q()
+    for rule, _cap in blocking_rules(rec):
+        q |= rule
     return q if q.children else None
 
 
 def candidate_records(rec: MatchRecord, *, exclude_person: int | None = None) -> list[MatchRecord]:
-    q = blocking_query(rec)
-    if q is None:
+    """The distinct records blocking brings back for REC, one query.
+
+    Each rule is its own capped subquery; UNION (not UNION ALL) drops duplicates, so a person
+    with fifty identical records from one system is scored once, not fifty times.
+    """
+    parts = []
+    for rule, cap in blocking_rules(rec):
+        qs = SubjectRecord.objects.filter(rule)
+        if exclude_person is not None:
+            qs = qs.exclude(person_id=exclude_person)
+        parts.append(qs.order_by().values_list(*_CANDIDATE_FIELDS)[:cap])
+    if not parts:
         return []
-    qs = SubjectRecord.objects.filter(q)
-    if exclude_person is not None:
-        qs = qs.exclude(person_id=exclude_person)
-    return [_record_from_row(row) for row in qs.values_list(*_FIELDS)]
+    rows = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    return [_candidate_from_row(row) for row in rows]
 
 
 @dataclass
