@@ -36,6 +36,9 @@ class Action(models.TextChoices):
     AUDIT_SEARCH = "audit.search", "Searched the audit trail"
     RISK_PARAMETERS = "risk.parameters", "Saved combined-risk parameters"
     RISK_PREVIEW = "risk.preview", "Previewed combined-risk parameters"
+    MATCH_REVIEW_QUEUED = "match.review_queued", "Queued a possible match for review"
+    MATCH_REJECTED = "match.rejected", "Judged two records to be different people"
+    MATCH_PARAMETERS = "match.parameters", "Saved matching parameters"
 
 
 # Actions that read a child's records: "who has seen this child's records" and monitoring.

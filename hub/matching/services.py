@@ -5,11 +5,12 @@ the system), runs in one transaction and writes its audit event there.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import asdict
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from concerns.models import HouseholdMember, Person, SubjectRecord
 from concerns.resolution import SubjectDetails, area_for
 from concerns.services import household_link, people_changed
 from hub.matching import conf, linkage, online
+from hub.matching.comparisons import swap_day_month
 from hub.matching.models import CandidateLink, MatchParameters, Merge
 
 
@@ -47,12 +49,44 @@ def find_person(details: SubjectDetails) -> Person | None:
     return None
 
 
+# Advisory-lock namespaces (the first key of pg_advisory_xact_lock(int, int)).
+_LOCK_DOB, _LOCK_SURNAME = 0x6D61_7401, 0x6D61_7402
+
+
+def _serialise_arrivals(rec: linkage.MatchRecord) -> None:
+    """Make arrivals that could be one new child wait for each other.
+
+    Two systems can send the same child at the same moment; each transaction would otherwise
+    match before the other's record is committed and both would create a person. A
+    transaction-scoped advisory lock on the date of birth (and its day/month swap), or on the
+    surname when there is no date, makes the second wait until the first commits; its match
+    then sees the first one's record. Keys are taken in sorted order, so two arrivals never
+    wait for each other in a circle. Arrivals of different children rarely share a key, and
+    the lock is held only for the rest of the saving transaction.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("resolve_subject must run inside the transaction that saves the record")
+    keys: set[tuple[int, int]] = set()
+    if rec.dob is not None:
+        keys.add((_LOCK_DOB, rec.dob.toordinal()))
+        swapped = swap_day_month(rec.dob)
+        if swapped is not None:
+            keys.add((_LOCK_DOB, swapped.toordinal()))
+    elif rec.surname:
+        keys.add((_LOCK_SURNAME, zlib.crc32(rec.surname.encode()) & 0x7FFF_FFFF))
+    with connection.cursor() as cursor:
+        for namespace, key in sorted(keys):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key])
+
+
 def resolve_subject(*, details: SubjectDetails, agency: Agency, kind: str) -> Person:
     """The person an arriving record belongs to: linked, new (and queued for review), or new.
 
     Called by `concerns.resolution.resolve_person` inside the transaction that saves the record.
     """
-    result = online.match(online.record_from_details(details))
+    record = online.record_from_details(details)
+    _serialise_arrivals(record)
+    result = online.match(record)
     best = result.best
     if best is not None and best.decision == linkage.Decision.LINK:
         return survivor_of(Person.objects.get(pk=best.person_id))
@@ -107,12 +141,11 @@ def candidate_link_open(
         if created:
             audit_record(
                 actor=actor,
-                action=Action.TRIAGE_REFERRAL,
+                action=Action.MATCH_REVIEW_QUEUED,
                 object_type="candidate_link",
                 object_id=link.pk,
                 child_id=candidate_person.pk,
                 details={
-                    "event": "matching.review_queued",
                     "new_person_id": new_person.pk,
                     "probability": round(score.probability, 4),
                     "reasons": list(score.reasons),
@@ -167,11 +200,11 @@ def candidate_link_reject(*, actor: User, link: CandidateLink, note: str = "") -
         link.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
         audit_record(
             actor=actor,
-            action=Action.TRIAGE_DECISION,
+            action=Action.MATCH_REJECTED,
             object_type="candidate_link",
             object_id=link.pk,
             child_id=link.candidate_person_id,
-            details={"event": "matching.rejected", "new_person_id": link.new_person_id},
+            details={"new_person_id": link.new_person_id},
         )
     return link
 
@@ -382,10 +415,10 @@ def match_parameters_save(
         )
         audit_record(
             actor=actor,
-            action=Action.PERMISSION_CHANGE,
+            action=Action.MATCH_PARAMETERS,
             object_type="match_parameters",
             object_id=version.version,
-            details={"event": "matching.parameters_trained", "active": activate},
+            details={"active": activate},
         )
     return version
 

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 
+from audit.models import AuditEvent
 from concerns.models import Person, SubjectRecord
 from hub.matching import bench, online
 from hub.matching.models import MatchParameters
@@ -50,6 +51,8 @@ def test_train_matching_stores_an_active_version_used_online():
     call_command("train_matching", "--u-pairs", "20000", stdout=io.StringIO())
     assert MatchParameters.objects.filter(is_active=True).get().version == 2
     assert MatchParameters.objects.count() == 2
+    saved = AuditEvent.objects.filter(action="match.parameters", object_type="match_parameters")
+    assert sorted(saved.values_list("object_id", flat=True)) == ["1", "2"]
 
 
 def test_train_matching_dry_run_and_too_few_records():

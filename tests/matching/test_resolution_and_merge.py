@@ -63,7 +63,8 @@ def test_middling_match_goes_to_review_with_a_new_person(alice, charlie):
     assert {link.new_person_id, link.candidate_person_id} == {a.person_id, b.person_id}
     assert link.probability >= 0.5
     assert "forenames_differ" in link.reasons
-    assert AuditEvent.objects.filter(object_type="candidate_link", object_id=str(link.pk)).exists()
+    queued = AuditEvent.objects.get(object_type="candidate_link", object_id=str(link.pk))
+    assert queued.action == "match.review_queued"
 
 
 def test_different_valid_nhs_numbers_never_link(alice, charlie):
@@ -189,6 +190,8 @@ def test_accept_merges_and_reject_is_not_proposed_again(alice, charlie, maria):
     services.candidate_link_reject(actor=maria, link=link, note="Twin brother")
     link.refresh_from_db()
     assert link.status == "rejected"
+    rejected = AuditEvent.objects.filter(object_type="candidate_link", object_id=str(link.pk))
+    assert {e.action for e in rejected} == {"match.review_queued", "match.rejected"}
     # The same records arriving again do not re-queue a judged pair.
     subject(
         charlie,
