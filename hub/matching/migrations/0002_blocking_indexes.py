@@ -1,7 +1,7 @@
 """Indexes for online blocking on the subject-record table (owned by concerns).
 
 They are added here, not in concerns, because only matching's blocking query needs them; they
-change no model state. See `hub.matching.online.blocking_query`.
+change no model state. See `hub.matching.online.blocking_rules`.
 """
 
 from django.db import migrations
