@@ -3,7 +3,9 @@
 `audit_record` must be called inside the transaction of the action it records, before any data
 leaves: if the event cannot be written, the action fails with it. Call it as late in the
 transaction as you can: the chain's lock is held from the insert until the transaction ends,
-so every other auditing transaction waits for yours.
+so every other auditing transaction waits for yours. A service that composes several audited
+services (the API's concern submission) runs them in `appended_at_commit()`, which appends all
+their events in one insert at the end of its transaction.
 
 PostgreSQL assigns `seq`, `at`, `prev_hash` and `hash` (trigger `audit_event_chain`, see
 audit/migrations/0003_append_only_chain.py and docs/audit.md); Python never computes a hash.
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -49,15 +53,15 @@ _COLUMNS = (
     "request_id",
     "client_ip",
 )
-_INSERT_SQL = """
+_INSERT_HEAD = """
 INSERT INTO audit_auditevent (
   seq, at, prev_hash, hash, actor_type, actor_id, actor_username, actor_agency_id,
   actor_agency_code, actor_role, action, object_type, object_id, child_id, lawful_basis,
   justification, details, request_id, client_ip
-) VALUES (0, now(), ''::bytea, ''::bytea, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-  %s::jsonb, %s, %s)
-RETURNING seq, at, prev_hash, hash
-"""
+) VALUES """
+_ROW = """(0, now(), ''::bytea, ''::bytea, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+  %s::jsonb, %s, %s)"""
+_INSERT_SQL = _INSERT_HEAD + _ROW + " RETURNING seq, at, prev_hash, hash"
 # The same insert as one self-contained statement for an event alone in its transaction (a
 # read): in autocommit it is its own transaction, and `set_config(..., true)` makes that one
 # commit skip waiting for the WAL flush. One round trip; the chain lock is held only inside
@@ -138,6 +142,14 @@ def audit_record(
         "client_ip": ctx.client_ip,
     }
     params = [values[c] for c in _COLUMNS]
+    held = getattr(connection, _HELD_ATTR, None)
+    if held is not None and connection.in_atomic_block:
+        # Inside `appended_at_commit`: appended with the block's other events at its end.
+        marker = _Held()
+        transaction.on_commit(marker)  # dropped by Django if its savepoint rolls back
+        held.append((marker, params))
+        values["details"] = details or {}
+        return AuditEvent(seq=None, **values)
     if connection.in_atomic_block or not getattr(settings, "AUDIT_ASYNC_COMMIT_ALONE", True):
         # Part of the caller's transaction: committed (durably) with the action it records.
         with connection.cursor() as cursor:
@@ -151,11 +163,64 @@ def audit_record(
         with connection.cursor() as cursor:
             cursor.execute(_INSERT_ALONE_SQL, params)
             seq, at, prev_hash, hash_ = cursor.fetchone()
-    every = getattr(settings, "AUDIT_CHECKPOINT_EVERY", 1000)
-    if every and seq % every == 0:
-        _enqueue_checkpoint()
+    _checkpoint_due([seq])
     values["details"] = details or {}
     return AuditEvent(seq=seq, at=at, prev_hash=prev_hash, hash=hash_, **values)
+
+
+def _checkpoint_due(seqs: list[int]) -> None:
+    every = getattr(settings, "AUDIT_CHECKPOINT_EVERY", 1000)
+    if every and any(seq % every == 0 for seq in seqs):
+        _enqueue_checkpoint()
+
+
+# --- appending a block's events together, at its end -------------------------------------------
+
+_HELD_ATTR = "_audit_held_events"
+
+
+class _Held:
+    """Marks one held event in Django's on-commit list: gone if its savepoint rolled back."""
+
+    def __call__(self) -> None:  # runs after commit; the event was appended before it
+        return None
+
+
+@contextmanager
+def appended_at_commit() -> Iterator[None]:
+    """A transaction (or savepoint) whose audit events are appended together at its end.
+
+    The chain's lock is held from an event's insert until the transaction commits, so a
+    service that audits early and then keeps working makes every other auditing transaction
+    wait. Inside this block `audit_record` holds its events (returning them unsaved, without a
+    `seq`) and the block's last statement appends them all in one INSERT, still inside the
+    transaction: the events commit with the actions they record, or neither does. Events
+    recorded inside a savepoint that rolled back are dropped with it, exactly as their
+    inserts would have been. Nested blocks append with the outermost one.
+    """
+    if getattr(connection, _HELD_ATTR, None) is not None:
+        yield
+        return
+    held: list[tuple[_Held, list[Any]]] = []
+    try:
+        with transaction.atomic():
+            setattr(connection, _HELD_ATTR, held)
+            yield
+            setattr(connection, _HELD_ATTR, None)
+            _append_held(held)
+    finally:
+        setattr(connection, _HELD_ATTR, None)
+
+
+def _append_held(held: list[tuple[_Held, list[Any]]]) -> None:
+    alive = {id(func) for _sids, func, _robust in connection.run_on_commit}
+    rows = [params for marker, params in held if id(marker) in alive]
+    if not rows:
+        return
+    sql = _INSERT_HEAD + ", ".join([_ROW] * len(rows)) + " RETURNING seq"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for params in rows for value in params])
+        _checkpoint_due([row[0] for row in cursor.fetchall()])
 
 
 def _enqueue_checkpoint() -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
+from audit.services import appended_at_commit
 from concerns import services as concern_services
 from concerns.models import Concern
 from hub.api.errors import pointer
@@ -95,7 +96,9 @@ def concern_submit(*, actor: Any, data: dict[str, Any]) -> Outcome:
     subject = data["subject"]
     markers = data.get("markers") or {}
     try:
-        with transaction.atomic():
+        # The record's and the concern's audit events are appended together as the last
+        # statement, so the audit chain's lock is held for one insert and the commit.
+        with appended_at_commit():
             record = concern_services.subject_record_create(actor=actor, **subject)
             concern = concern_services.concern_record(
                 actor=actor,
