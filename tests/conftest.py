@@ -15,6 +15,15 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_matching_parameters():
+    # Online matching remembers the active parameter version for a few seconds per process;
+    # each test starts from its own database's version.
+    from hub.matching import online
+
+    online.forget_active_version()
+
+
 @pytest.fixture
 def area(db):
     return AreaFactory(code="northshire", name="Northshire", postcode_districts=["ZX1", "ZX2"])

@@ -9,6 +9,7 @@ The indexes live in this app's migrations (`0002_blocking_indexes`).
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -40,12 +41,25 @@ _FIELDS = (
 # person collapse into one candidate.
 _CANDIDATE_FIELDS = _FIELDS[1:2] + _FIELDS[3:]
 _cache: dict[int, tuple[linkage.Parameters, linkage.Scorer]] = {}
+# Which version is active, as last read, and when (time.monotonic()).
+_active: dict[str, float] = {"version": -1, "read_at": 0.0}
+RECHECK_SECONDS = 5.0
 
 
 def active_scorer() -> tuple[int, linkage.Scorer]:
-    """The active parameter version and its scorer (version 0: the built-in defaults)."""
-    row = MatchParameters.objects.filter(is_active=True).values_list("version", flat=True).first()
-    version = row or 0
+    """The active parameter version and its scorer (version 0: the built-in defaults).
+
+    Which version is active is read at most every RECHECK_SECONDS per process (it changes
+    when somebody trains or activates parameters, not per request); saving parameters forgets
+    it at once in the saving process (`forget_active_version`).
+    """
+    now = time.monotonic()
+    if _active["version"] < 0 or now - _active["read_at"] > RECHECK_SECONDS:
+        row = (
+            MatchParameters.objects.filter(is_active=True).values_list("version", flat=True).first()
+        )
+        _active.update(version=row or 0, read_at=now)
+    version = int(_active["version"])
     if version not in _cache:
         if version:
             data = MatchParameters.objects.get(version=version).parameters
@@ -55,6 +69,11 @@ def active_scorer() -> tuple[int, linkage.Scorer]:
         _cache.clear()
         _cache[version] = (params, linkage.Scorer(params))
     return version, _cache[version][1]
+
+
+def forget_active_version() -> None:
+    """Read the active version afresh on the next match (after saving parameters)."""
+    _active.update(version=-1, read_at=0.0)
 
 
 def thresholds() -> linkage.Thresholds:

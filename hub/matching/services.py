@@ -420,6 +420,8 @@ def match_parameters_save(
             object_id=version.version,
             details={"active": activate},
         )
+        transaction.on_commit(online.forget_active_version)
+    online.forget_active_version()
     return version
 
 

@@ -52,11 +52,10 @@ def test_an_event_inside_a_rolled_back_savepoint_is_dropped_with_it(alice):
 
 def test_an_error_in_the_block_rolls_back_its_actions_and_writes_no_event(alice):
     before = AuditEvent.objects.count()
-    with pytest.raises(RuntimeError):
-        with appended_at_commit():
-            User.objects.filter(pk=alice.pk).update(first_name="Changed")
-            audit_record(actor=alice, action=Action.PERMISSION_CHANGE, object_id=alice.pk)
-            raise RuntimeError("fails after auditing")
+    with pytest.raises(RuntimeError), appended_at_commit():
+        User.objects.filter(pk=alice.pk).update(first_name="Changed")
+        audit_record(actor=alice, action=Action.PERMISSION_CHANGE, object_id=alice.pk)
+        raise RuntimeError("fails after auditing")
     assert AuditEvent.objects.count() == before
     alice.refresh_from_db()
     assert alice.first_name != "Changed"  # the block is its own savepoint

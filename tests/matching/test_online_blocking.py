@@ -100,3 +100,16 @@ def test_every_rule_applies_and_a_record_with_nothing_to_block_on_has_no_candida
     for column in ("nhs_number", "upn", "date_of_birth", "postcode", "given_name_norm"):
         assert column in where
     assert online.candidate_records(prepare(None)) == []
+
+
+def test_active_version_is_read_once_per_interval_and_afresh_after_saving(maria):
+    from hub.matching import linkage, services
+
+    assert online.active_scorer()[0] == 0
+    with CaptureQueriesContext(connection) as queries:
+        online.active_scorer()
+    assert len(queries) == 0  # remembered: not one query per arriving record
+    services.match_parameters_save(
+        actor=maria, params=linkage.Parameters.default(), summary={}, activate=True
+    )
+    assert online.active_scorer()[0] == 1
