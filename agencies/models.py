@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
@@ -59,6 +59,25 @@ class Agency(models.Model):
         return self.name
 
 
+# Username prefix of an agency system's service account (`hub.api`): people cannot choose it,
+# since Django's username validator refuses ":".
+SERVICE_ACCOUNT_PREFIX = "api:"
+
+
+class UserQuerySet(models.QuerySet):
+    def people(self) -> UserQuerySet:
+        """Users who are people, not an agency system's service account (an API key's user).
+
+        Use it wherever the hub picks somebody to contact, notify or assign work to: a system
+        holding the designated-lead role is not the designated lead.
+        """
+        return self.exclude(username__startswith=SERVICE_ACCOUNT_PREFIX)
+
+
+class HubUserManager(UserManager.from_queryset(UserQuerySet)):
+    pass
+
+
 class User(AbstractUser):
     """A person who signs in. Every user belongs to one agency and holds one role."""
 
@@ -76,6 +95,8 @@ class User(AbstractUser):
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.PRACTITIONER)
     job_title = models.CharField(max_length=200, blank=True)
 
+    objects = HubUserManager()
+
     class Meta:
         constraints = [
             # Only a platform superuser may stand outside every agency.
@@ -84,6 +105,10 @@ class User(AbstractUser):
                 name="user_has_agency_unless_superuser",
             )
         ]
+
+    @property
+    def is_service_account(self) -> bool:
+        return self.username.startswith(SERVICE_ACCOUNT_PREFIX)
 
     @property
     def is_mash_staff(self) -> bool:

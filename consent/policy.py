@@ -494,7 +494,8 @@ def designated_lead_contact(agency) -> str:
     from agencies.models import User
 
     lead = (
-        User.objects.filter(agency=agency, role=User.Role.DESIGNATED_LEAD, is_active=True)
+        User.objects.people()
+        .filter(agency=agency, role=User.Role.DESIGNATED_LEAD, is_active=True)
         .order_by("pk")
         .first()
     )

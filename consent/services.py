@@ -664,7 +664,8 @@ def break_glass_open(
             )
         )
         recipients = list(
-            User.objects.filter(is_active=True)
+            User.objects.people()
+            .filter(is_active=True)
             .filter(
                 Q(agency_id__in=owner_ids, role=User.Role.DESIGNATED_LEAD)
                 | Q(agency_id__in=owner_ids | {actor.agency_id}, role=User.Role.IG_LEAD)

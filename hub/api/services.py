@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from agencies.models import Agency, User
+from agencies.models import SERVICE_ACCOUNT_PREFIX, Agency, User
 from audit.models import Action
 from audit.services import audit_record
 from hub.api.models import ApiCredential, IdempotencyRecord, Scope
@@ -117,7 +117,7 @@ def api_credential_issue(
     now = timezone.now()
     with transaction.atomic():
         service_user = User(
-            username=f"api:{prefix}",
+            username=f"{SERVICE_ACCOUNT_PREFIX}{prefix}",
             first_name="API",
             last_name=name[:150],
             agency=agency,

@@ -90,7 +90,8 @@ def request_for(user: User, pk: int) -> InformationRequest:
 def mash_colleagues(item: TriageItem) -> list[User]:
     """People an item can be assigned to: active MASH staff whose agency serves its area."""
     return list(
-        User.objects.filter(
+        User.objects.people()
+        .filter(
             is_active=True,
             role__in=[User.Role.MASH_TRIAGER, User.Role.MASH_MANAGER],
             agency__areas=item.area_id,

@@ -87,7 +87,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         )
     areas = list(Area.objects.filter(pk__in=area_ids).order_by("name"))
     staff = list(
-        User.objects.filter(
+        User.objects.people()
+        .filter(
             is_active=True,
             role__in=[User.Role.MASH_TRIAGER, User.Role.MASH_MANAGER],
             agency__areas__in=area_ids,

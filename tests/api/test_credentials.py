@@ -88,3 +88,23 @@ def test_credentials_page_issues_once_lists_own_agency_only_and_revokes(
     assert invalid.status_code == 400 and "govuk-error-summary" in invalid.content.decode()
     client.force_login(alice)
     assert client.get("/api/credentials/").status_code == 403
+
+
+def test_a_system_with_the_designated_lead_role_is_never_the_person_to_contact(
+    school_admin, school, issue
+):
+    from agencies.models import User
+    from consent.policy import designated_lead_contact
+    from tests.factories import UserFactory
+
+    credential, _raw = issue(
+        school_admin, role=ApiCredential.Role.DESIGNATED_LEAD, scopes=["sharing:write"]
+    )
+    assert credential.service_user.is_service_account
+    lead = UserFactory(
+        username="dana", first_name="Dana", last_name="Lead", agency=school, role="designated_lead"
+    )
+    assert credential.service_user.pk < lead.pk  # the system would be picked first by pk
+    assert designated_lead_contact(school).startswith("Dana Lead, designated lead")
+    people = User.objects.people().filter(agency=school, role="designated_lead")
+    assert list(people) == [lead]
