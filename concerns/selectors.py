@@ -159,6 +159,9 @@ class Chronology:
     person: Person
     records: list[SubjectRecord]  # the actor's own agency's records of the person
     rows: list[ConcernRow] = field(default_factory=list)
+    # The id asked for, when it was a person since merged into this one (a bookmark, a link
+    # in an old notification): the page shows the person the records now belong to.
+    merged_from: int | None = None
 
     @property
     def name(self) -> str:
@@ -177,6 +180,10 @@ def chronology_for(*, actor: User, person_id: int) -> Chronology:
     person = Person.objects.filter(pk=person_id).first()
     if person is None or actor.agency_id is None:
         raise Http404("No such person")
+    # A merged person's records moved to the survivor; follow the merge, then apply the same
+    # rule to the survivor (so a reader with no view of it still gets 404).
+    while person.merged_into_id is not None:
+        person = person.merged_into
     records = list(
         SubjectRecord.objects.filter(person_id=person.pk, agency_id=actor.agency_id).order_by("pk")
     )
@@ -194,7 +201,8 @@ def chronology_for(*, actor: User, person_id: int) -> Chronology:
         child_id=person.pk,
         details={"concern_ids": [c.pk for c in concerns], "count": len(concerns)},
     )
-    return Chronology(person=person, records=records, rows=rows)
+    merged_from = person_id if person.pk != person_id else None
+    return Chronology(person=person, records=records, rows=rows, merged_from=merged_from)
 
 
 @dataclass(frozen=True)

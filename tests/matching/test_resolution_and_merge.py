@@ -251,3 +251,33 @@ def test_siblings_at_one_address_are_new_people_not_review(alice, charlie):
     b = subject(charlie, given_name="Ruby", date_of_birth=dt.date(2019, 6, 11))
     assert a.person_id != b.person_id
     assert not CandidateLink.objects.exists()
+
+
+def test_a_merged_persons_page_shows_the_merged_chronology_and_still_404s_outsiders(
+    alice, charlie, maria, client
+):
+    from django.utils import timezone
+
+    from tests.factories import AgencyFactory, UserFactory
+
+    a = subject(alice)
+    b = subject(charlie, given_name="Oscar", sex="U", postcode="ZX2 9QQ", address="3 Station Road")
+    concern_services.concern_record(
+        actor=alice,
+        subject=a,
+        category="neglect",
+        level=2,
+        text="Synthetic: arrives hungry",
+        occurred_at=timezone.now() - dt.timedelta(days=2),
+        consent_status="not_sought",
+    )
+    services.person_merge(actor=maria, survivor=a.person, absorbed=b.person, reason="Same child")
+    client.force_login(alice)
+    page = client.get(f"/concerns/people/{b.person_id}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="merged-notice"' in html and "arrives hungry" in html
+    # Somebody whose agency knows neither record gets 404 for the old id, as for any other.
+    stranger = UserFactory(username="stranger", agency=AgencyFactory(code="elsewhere"))
+    client.force_login(stranger)
+    assert client.get(f"/concerns/people/{b.person_id}/").status_code == 404
