@@ -102,10 +102,11 @@ def record_from_details(details: Any, *, key: object = None) -> MatchRecord:
     )
 
 
-def _record_from_row(row: tuple) -> MatchRecord:
-    values = dict(zip(_FIELDS, row, strict=True))
+def _stored_record(values: dict[str, Any]) -> MatchRecord:
+    """A `MatchRecord` from a stored subject record's columns (without `pk` and `agency_id`
+    for a blocking candidate, where identical rows are one)."""
     return prepare(
-        values["pk"],
+        values.get("pk"),
         forename=values["given_name_norm"],
         surname=values["family_name_norm"],
         dob=values["date_of_birth"],
@@ -115,25 +116,7 @@ def _record_from_row(row: tuple) -> MatchRecord:
         school=values["school"],
         upn=values["upn"],
         nhs=values["nhs_number"],
-        source=values["agency_id"],
-        person=values["person_id"],
-        normalised=True,
-    )
-
-
-def _candidate_from_row(row: tuple) -> MatchRecord:
-    values = dict(zip(_CANDIDATE_FIELDS, row, strict=True))
-    return prepare(
-        None,
-        forename=values["given_name_norm"],
-        surname=values["family_name_norm"],
-        dob=values["date_of_birth"],
-        sex=values["sex"],
-        postcode=values["postcode"],
-        address=values["address_norm"],
-        school=values["school"],
-        upn=values["upn"],
-        nhs=values["nhs_number"],
+        source=values.get("agency_id"),
         person=values["person_id"],
         normalised=True,
     )
@@ -197,7 +180,10 @@ def candidate_records(rec: MatchRecord, *, exclude_person: int | None = None) ->
         params += [*values, *([exclude_person] if exclude_person is not None else []), cap]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ".join(parts), params)
-        return [_candidate_from_row(row) for row in cursor.fetchall()]
+        return [
+            _stored_record(dict(zip(_CANDIDATE_FIELDS, row, strict=True)))
+            for row in cursor.fetchall()
+        ]
 
 
 @dataclass
@@ -271,4 +257,4 @@ def match(rec: MatchRecord, *, exclude_person: int | None = None) -> OnlineMatch
 def all_records() -> list[MatchRecord]:
     """Every agency record the hub holds, normalised for matching (batch jobs only)."""
     rows = SubjectRecord.objects.order_by("pk").values_list(*_FIELDS).iterator(chunk_size=5000)
-    return [_record_from_row(row) for row in rows]
+    return [_stored_record(dict(zip(_FIELDS, row, strict=True))) for row in rows]
