@@ -27,11 +27,11 @@ def test_schema_and_docs_are_served_from_local_assets(client):
     assert client.get("/api/schema/").status_code == 200
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
-    # No script from a CDN (none is reachable from a hub's network): every script is served from
-    # our origin. (A bare "cdn" substring test was flaky: the page embeds a random CSRF token.)
-    # Redoc's template still links Google Fonts stylesheets; without them it falls back to
-    # system fonts.
-    external_script = re.compile(r"""src\s*[=:]\s*["'](?:https?:)?//""")
+    # Nothing from a third party (none is reachable from a hub's network, and a request would
+    # tell it who reads the docs): every script and stylesheet is served from our origin; our
+    # Redoc template drops the package's Google Fonts links. (A bare "cdn" substring test was
+    # flaky: the page embeds a random CSRF token.)
+    external_script = re.compile(r"""(?:src|href)\s*[=:]\s*["'](?:https?:)?//""")
     assert not external_script.findall(docs)
     redoc = client.get("/api/redoc/")
     assert redoc.status_code == 200
