@@ -200,34 +200,77 @@ def weight_for_probability(p: float) -> float:
 # --- estimation -------------------------------------------------------------------------------
 
 
-def estimate_u(
+def sample_random_pairs(
     records: Sequence[MatchRecord], *, max_pairs: int, rng: random.Random
-) -> dict[str, list[float]]:
-    """u from random pairs: nearly all of them are different people."""
+) -> Counter[Vector]:
+    """The comparison vectors of up to MAX_PAIRS random pairs, counted."""
     n = len(records)
-    counts = {c.name: [0.0] * len(c.levels) for c in COMPARISONS}
+    patterns: Counter[Vector] = Counter()
     if n < 2:
-        return {k: list(v) for k, v in _DEFAULT_U.items()}
+        return patterns
     pairs = min(max_pairs, n * (n - 1) // 2)
     for _ in range(pairs):
         i, j = rng.randrange(n), rng.randrange(n)
         if i == j:
             continue
-        for c, level in zip(COMPARISONS, compare(records[i], records[j]), strict=True):
+        patterns[compare(records[i], records[j])] += 1
+    return patterns
+
+
+def u_from_random_pairs(
+    patterns: Counter[Vector],
+    *,
+    m: dict[str, list[float]] | None = None,
+    u: dict[str, list[float]] | None = None,
+    lam: float = 0.0,
+) -> dict[str, list[float]]:
+    """u from the vectors of random pairs.
+
+    Nearly all random pairs are different people, but not all: in a set where each person has
+    a few records, a sample of 150,000 random pairs holds a dozen true matches, and they are
+    most of the pairs agreeing exactly on a date of birth or an identifier. Counted as
+    non-matches they inflate u for exactly those levels, and so understate the strongest
+    evidence there is. With M, U and LAM (a model trained once already), each random pair
+    counts towards u by its probability of being a non-match (a random pair's prior is LAM);
+    without them, every pair counts fully.
+    """
+    names = [c.name for c in COMPARISONS]
+    counts = {c.name: [0.0] * len(c.levels) for c in COMPARISONS}
+    use_model = m is not None and u is not None and lam > 0
+    for vector, count in patterns.items():
+        weight = float(count)
+        if use_model:
+            pm, pu = lam, 1 - lam
+            for name, level in zip(names, vector, strict=True):
+                if level is None:
+                    continue
+                pm *= max(m[name][level], _FLOOR)
+                pu *= max(u[name][level], _FLOOR)
+            weight *= pu / (pm + pu)
+        for name, level in zip(names, vector, strict=True):
             if level is not None:
-                counts[c.name][level] += 1
-    u = {}
+                counts[name][level] += weight
+    out = {}
     for c in COMPARISONS:
         row = counts[c.name]
         total = sum(row)
         if total < 50:
-            u[c.name] = list(_DEFAULT_U[c.name])
+            out[c.name] = list(_DEFAULT_U[c.name])
             continue
         # A pseudo-count keeps levels never seen among random pairs (exact UPN) above zero.
         smoothed = [(x + 0.5) for x in row]
         s = sum(smoothed)
-        u[c.name] = [x / s for x in smoothed]
-    return u
+        out[c.name] = [x / s for x in smoothed]
+    return out
+
+
+def estimate_u(
+    records: Sequence[MatchRecord], *, max_pairs: int, rng: random.Random
+) -> dict[str, list[float]]:
+    """u from random pairs: nearly all of them are different people."""
+    if len(records) < 2:
+        return {k: list(v) for k, v in _DEFAULT_U.items()}
+    return u_from_random_pairs(sample_random_pairs(records, max_pairs=max_pairs, rng=rng))
 
 
 @dataclass

@@ -241,3 +241,21 @@ def test_thresholds_come_from_settings(settings):
     limits = online.thresholds()
     assert (limits.auto_link, limits.review) == (0.9999, 0.8)
     assert limits.cautious_forenames is True  # documented default kept
+
+
+def test_u_is_not_inflated_by_the_true_matches_among_random_pairs():
+    # Small people-to-records ratio: a random sample holds true matches, almost all agreeing on
+    # date of birth. Counted as non-matches they would inflate u for exact agreement.
+    import random
+
+    from hub.matching.fs import sample_random_pairs, u_from_random_pairs
+
+    rows = bench.synthetic_rows(1500, seed=5)
+    records = bench.records_from_rows(rows, today=TODAY)
+    sample = sample_random_pairs(records, max_pairs=60_000, rng=random.Random(1))
+    naive = u_from_random_pairs(sample)
+    params, _ = linkage.train(records, u_pairs=60_000)
+    assert params.u["dob"][0] < naive["dob"][0] * 0.8
+    assert params.u["upn"][0] < naive["upn"][0]
+    # Disagreement is what non-matches do: its u is not lowered.
+    assert params.u["dob"][-1] >= naive["dob"][-1]
