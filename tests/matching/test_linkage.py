@@ -259,3 +259,30 @@ def test_u_is_not_inflated_by_the_true_matches_among_random_pairs():
     assert params.u["upn"][0] < naive["upn"][0]
     # Disagreement is what non-matches do: its u is not lowered.
     assert params.u["dob"][-1] >= naive["dob"][-1]
+
+
+# --- blocking ---------------------------------------------------------------------------------
+
+
+def _blocked(a, b):
+    from hub.matching.blocking import stream_pairs
+
+    return any((i, j) == (0, 1) for i, j, _ in stream_pairs([a, b]))
+
+
+def test_blocking_pairs_swapped_names_with_one_date_of_birth():
+    a = rec("a", forename="Leon", surname="Mason", dob=date(2014, 10, 5), postcode="ZX1 4AB")
+    b = rec("b", forename="Mason", surname="Leo N", dob=date(2014, 10, 5), postcode="ZX1 4AC")
+    assert _blocked(a, b)
+
+
+def test_blocking_pairs_transposed_pupil_numbers():
+    a = rec("a", forename="Ava", surname="Kim", dob=date(2014, 1, 5), upn="A123456789012")
+    b = rec("b", forename="Eve", surname="Lo", dob=date(2011, 3, 9), upn="A123456789102")
+    assert _blocked(a, b)
+
+
+def test_blocking_pairs_one_family_name_at_one_postcode_whatever_the_dates():
+    a = rec("a", forename="Kate", surname="Rawlings", dob=date(2014, 1, 5), postcode="ZX1 4AB")
+    b = rec("b", forename="Connor", surname="Rawlings", dob=date(2011, 3, 9), postcode="ZX1 4AB")
+    assert _blocked(a, b)
