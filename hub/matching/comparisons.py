@@ -138,10 +138,37 @@ def _names_swapped(a: MatchRecord, b: MatchRecord) -> bool:
     if a.forename[0] != b.surname[0] and a.surname[0] != b.forename[0]:
         return False  # cheap rejection: most pairs share neither crossed initial
     return (
-        JaroWinkler.similarity(a.forename, b.surname) >= 0.9
-        and JaroWinkler.similarity(a.surname, b.forename) >= 0.9
+        JaroWinkler.similarity(a.forename, b.surname) >= SWAP_SIMILARITY
+        and JaroWinkler.similarity(a.surname, b.forename) >= SWAP_SIMILARITY
         and JaroWinkler.similarity(a.forename, b.forename) < 0.8
     )
+
+
+SWAP_SIMILARITY = 0.85
+CROSS_SIMILARITY = 0.92
+
+
+def _first_name_crossed(a: MatchRecord, b: MatchRecord) -> bool:
+    """One record's first name is the other's last name, or the other way round.
+
+    What a swap of the two names looks like when one of them was then changed as well
+    ("Raquel Lodge" and "Garnett Raquel": swapped, and the surname changed). It is not what
+    twins or siblings look like: they share a surname, and have different first names. Only
+    called for first names that otherwise disagree.
+    """
+    if not (a.forename and a.surname and b.forename and b.surname):
+        return False
+    if a.forename == a.surname or b.forename == b.surname or a.surname == b.surname:
+        return False
+    for x, y in ((a.forename, b.surname), (a.surname, b.forename)):
+        if (
+            len(x) >= 3
+            and len(y) >= 3
+            and x[0] == y[0]
+            and (x == y or JaroWinkler.similarity(x, y) >= CROSS_SIMILARITY)
+        ):
+            return True
+    return False
 
 
 def compare_forename(a: MatchRecord, b: MatchRecord) -> int | None:
@@ -164,6 +191,8 @@ def compare_forename(a: MatchRecord, b: MatchRecord) -> int | None:
         return 3
     if sim >= 0.80:
         return 4
+    if _first_name_crossed(a, b):
+        return 1
     return 6
 
 
@@ -292,7 +321,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         "First name",
         (
             "Exactly the same",
-            "Swapped with the last name",
+            "Swapped with the last name, or is the other's last name",
             "Nickname, variant or same first forename",
             "Very similar spelling",
             "Similar spelling",

@@ -70,6 +70,10 @@ def test_clustering_never_joins_two_valid_nhs_numbers_through_a_third_record():
     [
         (dict(forename="Robert"), dict(forename="robert"), 0),
         (dict(forename="Amy", surname="Jones"), dict(forename="Jones", surname="Amy"), 1),
+        # Swapped, with a typo in one of the swapped names.
+        (dict(forename="Jacob", surname="White"), dict(forename="White", surname="Jscob"), 1),
+        # Swapped, and the surname changed as well: one name crosses over.
+        (dict(forename="Raquel", surname="Lodge"), dict(forename="Garnett", surname="Raquel"), 1),
         (dict(forename="Robert"), dict(forename="Bobby"), 2),
         (dict(forename="Robert James"), dict(forename="Robert"), 2),
         (dict(forename="Katherine"), dict(forename="Katharine"), 3),
@@ -259,6 +263,58 @@ def test_u_is_not_inflated_by_the_true_matches_among_random_pairs():
     assert params.u["upn"][0] < naive["upn"][0]
     # Disagreement is what non-matches do: its u is not lowered.
     assert params.u["dob"][-1] >= naive["dob"][-1]
+
+
+# --- twins, siblings and identifiers -----------------------------------------------------------
+
+
+def _twins(upn_a="A123456789012", upn_b="A123456789013", **kw):
+    shared = dict(
+        surname="Okafor",
+        dob=date(2016, 5, 9),
+        postcode="ZX1 4AB",
+        address="12 Mill Road",
+        sex="F",
+    )
+    shared.update(kw)
+    return rec("a", forename="Amara", upn=upn_a, **shared), rec(
+        "b", forename="Chioma", upn=upn_b, **shared
+    )
+
+
+def test_twins_go_to_review_even_with_unique_pupil_numbers_one_character_apart():
+    # Twins' pupil numbers, issued together, can differ in one character: not an agreement.
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    a, b = _twins()
+    weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+    assert "forenames_differ" in reasons
+    ident = bool(a.upn and a.upn == b.upn)
+    assert linkage.decide(weight, thresholds, reasons, identifier_agrees=ident) != "link"
+    result = linkage.dedupe([a, b], linkage.Parameters.default(), thresholds)
+    assert result.clusters[0] != result.clusters[1]
+
+
+def test_a_first_name_recorded_wrongly_links_when_the_pupil_number_agrees_exactly():
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    a, b = _twins(upn_b="A123456789012")
+    weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+    assert weight >= thresholds.auto_link_weight
+    assert linkage.decide(weight, thresholds, reasons, identifier_agrees=True) == "link"
+    result = linkage.dedupe([a, b], linkage.Parameters.default(), thresholds)
+    assert result.clusters[0] == result.clusters[1]
+
+
+def test_a_crossed_name_is_not_the_twins_caution():
+    from hub.matching.comparisons import cautions, compare
+
+    a = rec("a", forename="Raquel", surname="Lodge", postcode="ZX1 4AB")
+    b = rec("b", forename="Garnett", surname="Raquel", postcode="ZX1 4AB")
+    assert "forenames_differ" not in cautions(compare(a, b), a, b)
+    # Twins share a surname: no crossing, so the caution stands.
+    t1, t2 = _twins()
+    assert "forenames_differ" in cautions(compare(t1, t2), t1, t2)
 
 
 # --- blocking ---------------------------------------------------------------------------------
