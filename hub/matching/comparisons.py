@@ -282,11 +282,19 @@ def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
     if has_addr and fuzz.token_sort_ratio(a.address, b.address, score_cutoff=85):
         return 2
     if has_pc:
-        if _sector(a.postcode) == _sector(b.postcode):
+        if _postcode_typo(a.postcode, b.postcode):
             return 3
-        if _district(a.postcode) == _district(b.postcode):
+        if _sector(a.postcode) == _sector(b.postcode):
             return 4
-    return 5
+        if _district(a.postcode) == _district(b.postcode):
+            return 5
+    return 6
+
+
+def _postcode_typo(x: str, y: str) -> bool:
+    """One character wrong, missing or extra, or two neighbours transposed ("6618"/"6168")."""
+    x, y = x.replace(" ", ""), y.replace(" ", "")
+    return OSA.distance(x, y, score_cutoff=1) <= 1
 
 
 def compare_school(a: MatchRecord, b: MatchRecord) -> int | None:
@@ -365,6 +373,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             "Same address",
             "Same postcode",
             "Similar address",
+            "Postcode one character out",
             "Same postcode sector",
             "Same postcode district",
             "Different",

@@ -37,7 +37,7 @@ _DEFAULT_M: dict[str, list[float]] = {
     "surname": [0.88, 0.01, 0.01, 0.05, 0.02, 0.03],
     "dob": [0.90, 0.02, 0.04, 0.035, 0.005],
     "sex": [0.98, 0.02],
-    "residence": [0.55, 0.15, 0.05, 0.03, 0.04, 0.18],
+    "residence": [0.55, 0.15, 0.05, 0.02, 0.03, 0.04, 0.16],
     "school": [0.90, 0.10],
     "upn": [0.95, 0.03, 0.02],
 }
@@ -46,7 +46,7 @@ _DEFAULT_U: dict[str, list[float]] = {
     "surname": [0.004, 0.0001, 0.0005, 0.002, 0.03, 0.9634],
     "dob": [0.0002, 0.00002, 0.0015, 0.05, 0.94828],
     "sex": [0.5, 0.5],
-    "residence": [0.0001, 0.0003, 0.0005, 0.002, 0.01, 0.9871],
+    "residence": [0.0001, 0.0003, 0.0005, 0.0003, 0.002, 0.01, 0.9868],
     "school": [0.05, 0.95],
     "upn": [0.00001, 0.0001, 0.99989],
 }
@@ -77,9 +77,21 @@ class Parameters:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Parameters:
+        """A stored model. A comparison whose levels have changed since the model was trained
+        (its stored m or u has another length) takes the built-in m and u until the model is
+        retrained: a level index from an older model would mean something else now."""
+        m: dict[str, list[float]] = {}
+        u: dict[str, list[float]] = {}
+        for c in COMPARISONS:
+            stored_m = list(data["m"].get(c.name, ()))
+            stored_u = list(data["u"].get(c.name, ()))
+            if len(stored_m) == len(stored_u) == len(c.levels):
+                m[c.name], u[c.name] = stored_m, stored_u
+            else:
+                m[c.name], u[c.name] = list(_DEFAULT_M[c.name]), list(_DEFAULT_U[c.name])
         return cls(
-            m={k: list(v) for k, v in data["m"].items()},
-            u={k: list(v) for k, v in data["u"].items()},
+            m=m,
+            u=u,
             lam=float(data["lambda"]),
             tf={k: dict(v) for k, v in data.get("tf", {}).items()},
             tf_floor={k: float(v) for k, v in data.get("tf_floor", {}).items()},

@@ -135,9 +135,12 @@ def test_date_of_birth_levels(a, b, level):
             dict(address="12 Mill Rd", postcode=""),
             2,
         ),
-        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4QQ"), 3),
-        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 7QQ"), 4),
-        (dict(postcode="ZX1 4AB"), dict(postcode="ZY9 7QQ"), 5),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4BA"), 3),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4AD"), 3),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX14 4AB"), 3),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4QQ"), 4),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 7QQ"), 5),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZY9 7QQ"), 6),
         (dict(), dict(postcode="ZY9 7QQ"), None),
     ],
 )
@@ -236,6 +239,19 @@ def test_parameters_round_trip_json():
     params = linkage.Parameters.default()
     again = linkage.Parameters.from_json(params.to_json())
     assert again.weights() == params.weights()
+
+
+def test_a_stored_model_with_other_levels_falls_back_to_the_built_in_ones():
+    data = linkage.Parameters.default().to_json()
+    data["m"]["residence"] = [0.55, 0.15, 0.05, 0.03, 0.04, 0.18]  # before a level was added
+    data["u"]["residence"] = [0.0001, 0.0003, 0.0005, 0.002, 0.01, 0.9871]
+    data["m"]["dob"] = [0.8, 0.05, 0.05, 0.05, 0.05]
+    params = linkage.Parameters.from_json(data)
+    assert params.m["residence"] == linkage.Parameters.default().m["residence"]
+    assert params.m["dob"] == [0.8, 0.05, 0.05, 0.05, 0.05]  # unchanged comparisons kept
+    scorer = linkage.Scorer(params)
+    a = rec(postcode="ZX1 4AB")
+    assert scorer.score(a, rec("b", postcode="ZY9 7QQ"))[1][4] == 6  # scores without error
 
 
 def test_thresholds_come_from_settings(settings):
