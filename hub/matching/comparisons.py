@@ -185,15 +185,15 @@ def compare_forename(a: MatchRecord, b: MatchRecord) -> int | None:
     if are_variants(x1, y1):
         return 2
     if len(x1) == 1 or len(y1) == 1:
-        return 5 if x1[0] == y1[0] else 6
+        return 5 if x1[0] == y1[0] else 7
     sim = JaroWinkler.similarity(x1, y1)
     if sim >= 0.92:
         return 3
     if sim >= 0.80:
         return 4
     if _first_name_crossed(a, b):
-        return 1
-    return 6
+        return 6
+    return 7
 
 
 def compare_surname(a: MatchRecord, b: MatchRecord) -> int | None:
@@ -329,11 +329,12 @@ COMPARISONS: tuple[Comparison, ...] = (
         "First name",
         (
             "Exactly the same",
-            "Swapped with the last name, or is the other's last name",
+            "Swapped with the last name",
             "Nickname, variant or same first forename",
             "Very similar spelling",
             "Similar spelling",
             "Initial agrees",
+            "Different, but one is the other record's last name",
             "Different",
         ),
         compare_forename,

@@ -33,7 +33,7 @@ Vector = tuple[int | None, ...]
 # Starting m values for EM (and the built-in parameters used before any training): most
 # matches agree exactly, a few are at each fuzzy level, very few disagree outright.
 _DEFAULT_M: dict[str, list[float]] = {
-    "forename": [0.87, 0.01, 0.06, 0.03, 0.015, 0.005, 0.01],
+    "forename": [0.87, 0.01, 0.06, 0.03, 0.015, 0.005, 0.002, 0.008],
     "surname": [0.88, 0.01, 0.01, 0.05, 0.02, 0.03],
     "dob": [0.90, 0.02, 0.04, 0.035, 0.005],
     "sex": [0.98, 0.02],
@@ -42,7 +42,7 @@ _DEFAULT_M: dict[str, list[float]] = {
     "upn": [0.95, 0.03, 0.02],
 }
 _DEFAULT_U: dict[str, list[float]] = {
-    "forename": [0.01, 0.0001, 0.004, 0.003, 0.03, 0.01, 0.9529],
+    "forename": [0.01, 0.0001, 0.004, 0.003, 0.03, 0.01, 0.001, 0.9519],
     "surname": [0.004, 0.0001, 0.0005, 0.002, 0.03, 0.9634],
     "dob": [0.0002, 0.00002, 0.0015, 0.05, 0.94828],
     "sex": [0.5, 0.5],
