@@ -400,18 +400,33 @@ def compare(a: MatchRecord, b: MatchRecord) -> tuple[int | None, ...]:
 YEARS_APART_DAYS = 5 * 365
 
 
+# Forename levels where the names are alike but not the same ("Very similar spelling",
+# "Similar spelling"): a keying error, or two different names that look alike (Jack and
+# Jake, Louis and Louise), which is what twins are often given.
+_ALIKE_FORENAME_LEVELS = (3, 4)
+
+
 def cautions(
-    vector: tuple[int | None, ...], a: MatchRecord | None = None, b: MatchRecord | None = None
+    vector: tuple[int | None, ...],
+    a: MatchRecord | None = None,
+    b: MatchRecord | None = None,
+    distinct_names: Callable[[str, str], bool] | None = None,
 ) -> tuple[str, ...]:
     """Reasons in the comparison itself to leave the decision to a person.
 
     First names that disagree outright, with everything else agreeing, is what twins and
     siblings look like; one name with dates of birth years apart is what a parent and a child
     named after them look like. Neither is ever linked automatically.
+
+    First names that are merely alike count as disagreeing too when they are two different
+    names rather than one name mistyped: when the records' sexes differ (Daniel and Danielle),
+    or when DISTINCT_NAMES (see `fs.DistinctForenames`) says they are two names in their own
+    right (Jack and Jake, Ethan and Evan).
     """
     out: list[str] = []
     forename = vector[0]
-    if forename is not None and forename == len(COMPARISONS[0].levels) - 1:
+    differ = forename is not None and forename == len(COMPARISONS[0].levels) - 1
+    if differ or _two_alike_names(forename, a, b, distinct_names):
         out.append(REASON_FORENAMES_DIFFER)
     if (
         a is not None
@@ -422,6 +437,19 @@ def cautions(
     ):
         out.append(REASON_GENERATIONS)
     return tuple(out)
+
+
+def _two_alike_names(
+    level: int | None,
+    a: MatchRecord | None,
+    b: MatchRecord | None,
+    distinct_names: Callable[[str, str], bool] | None,
+) -> bool:
+    if level not in _ALIKE_FORENAME_LEVELS or a is None or b is None:
+        return False
+    if a.sex and b.sex and a.sex != b.sex:
+        return True
+    return distinct_names is not None and distinct_names(_first(a.forename), _first(b.forename))
 
 
 def nhs_conflict(a: MatchRecord, b: MatchRecord) -> bool:

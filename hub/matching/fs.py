@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.matching.comparisons import COMPARISONS, MatchRecord, compare
+from hub.matching.names import KNOWN_FORENAMES
 
 Vector = tuple[int | None, ...]
 
@@ -52,6 +53,10 @@ _DEFAULT_U: dict[str, list[float]] = {
 }
 _FLOOR = 1e-6
 TF_CAP_BITS = 5.0
+# A first name this many records carry is a name in its own right, not a keying error.
+ESTABLISHED_MIN_RECORDS = 5
+# ...and a name at least this share as common as an alike one is not a keying error of it.
+KEYING_ERROR_SHARE = 0.1
 
 
 @dataclass
@@ -137,6 +142,7 @@ class Scorer:
         self._tf_index = {
             i: c.name for i, c in enumerate(COMPARISONS) if c.tf_levels and c.name in params.tf
         }
+        self.distinct_forenames = DistinctForenames(params)
 
     def _tf_adjust(self, index: int, level: int, a: MatchRecord, b: MatchRecord) -> float:
         name = self._tf_index[index]
@@ -193,6 +199,36 @@ class Scorer:
                 w += self._tf_adjust(i, level, a, b)
             out.append(Evidence(c.name, c.label, level, c.levels[level], round(w, 2)))
         return out
+
+
+class DistinctForenames:
+    """Whether two alike first names are two names (Jack and Jake) rather than one mistyped.
+
+    Each must be a name in its own right: in the hand-kept table, or carried by at least
+    `ESTABLISHED_MIN_RECORDS` records of the training data. And unless both are in the table,
+    the rarer must be at least `KEYING_ERROR_SHARE` as common as the other: a keying error of a
+    common name recurs ("Calum" for "Callum"), but far more rarely than the name itself.
+    """
+
+    def __init__(self, params: Parameters) -> None:
+        shares: dict[str, float] = {}
+        for value, share in params.tf.get("forename", {}).items():
+            first = value.split(" ", 1)[0]
+            shares[first] = shares.get(first, 0.0) + share
+        floor = params.tf_floor.get("forename", 0.0)
+        self._shares = shares
+        self._least = ESTABLISHED_MIN_RECORDS * floor * (1 - 1e-9) if floor > 0 else math.inf
+
+    def established(self, name: str) -> bool:
+        return name in KNOWN_FORENAMES or self._shares.get(name, 0.0) >= self._least
+
+    def __call__(self, x: str, y: str) -> bool:
+        if not (self.established(x) and self.established(y)):
+            return False
+        if x in KNOWN_FORENAMES and y in KNOWN_FORENAMES:
+            return True
+        lo, hi = sorted((self._shares.get(x, 0.0), self._shares.get(y, 0.0)))
+        return lo >= KEYING_ERROR_SHARE * hi
 
 
 def probability(weight: float) -> float:

@@ -107,7 +107,7 @@ def pair_score(
     if nhs_agrees(a, b):
         return DETERMINISTIC_WEIGHT, ()
     weight, vector = scorer.score(a, b)
-    extra = cautions(vector, a, b)
+    extra = cautions(vector, a, b, scorer.distinct_forenames)
     if thresholds is not None and not thresholds.cautious_forenames:
         extra = tuple(r for r in extra if r != REASON_FORENAMES_DIFFER)
     return weight, tuple(dict.fromkeys((*a.reasons, *b.reasons, *extra)))
@@ -341,7 +341,7 @@ def dedupe(
             w += scorer.tf_of(candidates.patterns[k], a, b)
             reasons = (*a.reasons, *b.reasons)
             if w >= keep_from:
-                extra = cautions(candidates.patterns[k], a, b)
+                extra = cautions(candidates.patterns[k], a, b, scorer.distinct_forenames)
                 if not thresholds.cautious_forenames:
                     extra = tuple(r for r in extra if r != REASON_FORENAMES_DIFFER)
                 reasons = (*reasons, *extra)

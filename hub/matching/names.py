@@ -110,3 +110,7 @@ def are_variants(a: str, b: str) -> bool:
         return False
     a1, b1 = a.split(" ", 1)[0], b.split(" ", 1)[0]
     return bool(_GROUPS_OF.get(a1, frozenset()) & _GROUPS_OF.get(b1, frozenset()))
+
+
+KNOWN_FORENAMES: frozenset[str] = frozenset(_GROUPS_OF)
+"""Every first name in the table: each is a name in its own right, not a keying error."""

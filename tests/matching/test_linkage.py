@@ -358,3 +358,53 @@ def test_blocking_pairs_one_family_name_at_one_postcode_whatever_the_dates():
     a = rec("a", forename="Kate", surname="Rawlings", dob=date(2014, 1, 5), postcode="ZX1 4AB")
     b = rec("b", forename="Connor", surname="Rawlings", dob=date(2011, 3, 9), postcode="ZX1 4AB")
     assert _blocked(a, b)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "sexes"),
+    [
+        ("Jack", "Jake", ("M", "M")),  # two names in the table, alike in spelling
+        ("Jack", "Jake", ("", "")),
+        ("Olivia", "Oliver", ("F", "M")),  # boy and girl twins
+        ("Daniel", "Danielle", ("M", "F")),
+    ],
+)
+def test_twins_with_alike_first_names_go_to_review(first, second, sexes):
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    a, b = _twins()
+    a = rec("a", **{**_twin_fields(a), "forename": first, "sex": sexes[0]})
+    b = rec("b", **{**_twin_fields(b), "forename": second, "sex": sexes[1]})
+    weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+    assert "forenames_differ" in reasons
+    assert linkage.decide(weight, thresholds, reasons) != "link"
+    result = linkage.dedupe([a, b], linkage.Parameters.default(), thresholds)
+    assert result.clusters[0] != result.clusters[1]
+
+
+def _twin_fields(r):
+    return dict(surname=r.surname, dob=r.dob, postcode=r.postcode, address=r.address, upn=r.upn)
+
+
+def test_a_mistyped_first_name_is_not_taken_for_a_second_name():
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    a, b = _twins()
+    a = rec("a", **{**_twin_fields(a), "forename": "Callum", "sex": "M"})
+    b = rec("b", **{**_twin_fields(b), "forename": "Calum", "sex": "M"})
+    weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+    assert reasons == ()
+    assert linkage.decide(weight, thresholds, reasons) == "link"
+
+
+def test_distinct_forenames_tells_a_second_name_from_a_recurring_keying_error():
+    from hub.matching.fs import DistinctForenames
+
+    params = linkage.Parameters.default()
+    params.tf = {"forename": {"maisie": 0.01, "maisy": 0.003, "maisi": 0.0002, "maise": 2e-5}}
+    params.tf_floor = {"forename": 1e-5}
+    distinct = DistinctForenames(params)
+    assert distinct("maisie", "maisy")  # both common: two names
+    assert not distinct("maisie", "maisi")  # recurs, but 1/50 as often: a keying error
+    assert not distinct("maisie", "maise")  # carried by two records: not a name
+    assert distinct("jack", "jake")  # both in the hand-kept table
