@@ -189,8 +189,8 @@ def compare_forename(a: MatchRecord, b: MatchRecord) -> int | None:
     sim = JaroWinkler.similarity(x1, y1)
     if sim >= 0.92:
         return 3
-    if sim >= 0.80:
-        return 4
+    if sim >= 0.80 or OSA.distance(x1, y1, score_cutoff=1) <= 1:
+        return 4  # one keystroke apart: Jaro-Winkler is harsh on short names ("Kai", "Ki")
     if _first_name_crossed(a, b):
         return 6
     return 7

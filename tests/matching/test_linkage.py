@@ -408,3 +408,21 @@ def test_distinct_forenames_tells_a_second_name_from_a_recurring_keying_error():
     assert not distinct("maisie", "maisi")  # recurs, but 1/50 as often: a keying error
     assert not distinct("maisie", "maise")  # carried by two records: not a name
     assert distinct("jack", "jake")  # both in the hand-kept table
+
+
+def test_first_names_one_keystroke_apart_are_similar_but_twins_given_them_still_go_to_review():
+    assert compare_forename(rec(forename="Kai"), rec("b", forename="Ki")) == 4
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    t1, t2 = _twins()
+    typo = rec("b", **{**_twin_fields(t2), "forename": "Ki"})
+    weight, reasons = linkage.pair_score(
+        scorer, rec("a", **{**_twin_fields(t1), "forename": "Kai"}), typo, thresholds
+    )
+    assert reasons == () and linkage.decide(weight, thresholds, reasons) == "link"
+    for first, second in (("Ava", "Eva"), ("Tom", "Tim"), ("Kai", "Kia")):
+        a = rec("a", **{**_twin_fields(t1), "forename": first})
+        b = rec("b", **{**_twin_fields(t2), "forename": second})
+        weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+        assert "forenames_differ" in reasons, (first, second)
+        assert linkage.decide(weight, thresholds, reasons) != "link"
