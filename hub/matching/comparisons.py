@@ -261,6 +261,12 @@ def _numbers(address: str) -> list[str]:
     return re.findall(r"\d+", address)
 
 
+def _numbers_consistent(x: str, y: str) -> bool:
+    """The house numbers agree, or one address has none (a flat name, a house name)."""
+    nx, ny = _numbers(x), _numbers(y)
+    return not nx or not ny or nx == ny
+
+
 def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
     """Address and postcode as one comparison: they are far from independent."""
     has_addr = bool(a.address and b.address)
@@ -279,8 +285,12 @@ def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
         return 0  # "13 Queens Road" and "137 Queens Road" are neighbours, not one home
     if pc_equal:
         return 1
-    if has_addr and fuzz.token_sort_ratio(a.address, b.address, score_cutoff=85):
-        return 2
+    if (
+        has_addr
+        and _numbers_consistent(a.address, b.address)
+        and fuzz.token_sort_ratio(a.address, b.address, score_cutoff=85)
+    ):
+        return 2  # a neighbour's address ("12 Mill Road", "15 Mill Road") is not similar
     if has_pc:
         if _postcode_typo(a.postcode, b.postcode):
             return 3

@@ -135,6 +135,18 @@ def test_date_of_birth_levels(a, b, level):
             dict(address="12 Mill Rd", postcode=""),
             2,
         ),
+        (
+            dict(address="Flat 3 Mill House", postcode="ZX1 4AB"),
+            dict(address="Flat 3, Mill Hse", postcode=""),
+            2,
+        ),
+        # A neighbour's address is not a similar address.
+        (dict(address="12 Mill Road", postcode="ZX1 4AB"), dict(address="15 Mill Road"), 6),
+        (
+            dict(address="12 Mill Road", postcode="ZX1 4AB"),
+            dict(address="15 Mill Road", postcode="ZY9 7QQ"),
+            6,
+        ),
         (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4BA"), 3),
         (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4AD"), 3),
         (dict(postcode="ZX1 4AB"), dict(postcode="ZX14 4AB"), 3),
