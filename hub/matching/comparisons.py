@@ -144,7 +144,7 @@ def _names_swapped(a: MatchRecord, b: MatchRecord) -> bool:
     )
 
 
-SWAP_SIMILARITY = 0.85
+SWAP_SIMILARITY = 0.9
 CROSS_SIMILARITY = 0.92
 
 
@@ -169,6 +169,10 @@ def _first_name_crossed(a: MatchRecord, b: MatchRecord) -> bool:
         ):
             return True
     return False
+
+
+def names_swapped(a: MatchRecord, b: MatchRecord) -> bool:
+    return _names_swapped(a, b)
 
 
 def compare_forename(a: MatchRecord, b: MatchRecord) -> int | None:
@@ -203,15 +207,17 @@ def compare_surname(a: MatchRecord, b: MatchRecord) -> int | None:
     if x == y:
         return 0
     if _names_swapped(a, b):
-        return 1
+        # One event, weighed once, under the first name: counted here as well, the two
+        # agreements (perfectly correlated) would weigh double, more than both names agreeing.
+        return None
     if (" " in x or " " in y) and set(x.split()) & set(y.split()):
-        return 2  # one part of a double-barrelled or changed name
+        return 1  # one part of a double-barrelled or changed name
     sim = JaroWinkler.similarity(x, y)
     if sim >= 0.92:
-        return 3
+        return 2
     if sim >= 0.80:
-        return 4
-    return 5
+        return 3
+    return 4
 
 
 def swap_day_month(d: date) -> date | None:
@@ -355,7 +361,6 @@ COMPARISONS: tuple[Comparison, ...] = (
         "Last name",
         (
             "Exactly the same",
-            "Swapped with the first name",
             "Shares one part of a double-barrelled name",
             "Very similar spelling",
             "Similar spelling",

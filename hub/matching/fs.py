@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.matching.comparisons import COMPARISONS, MatchRecord, compare
+from hub.matching.comparisons import COMPARISONS, MatchRecord, compare, names_swapped
 from hub.matching.names import KNOWN_FORENAMES
 
 Vector = tuple[int | None, ...]
@@ -35,7 +35,7 @@ Vector = tuple[int | None, ...]
 # matches agree exactly, a few are at each fuzzy level, very few disagree outright.
 _DEFAULT_M: dict[str, list[float]] = {
     "forename": [0.87, 0.01, 0.06, 0.03, 0.015, 0.005, 0.002, 0.008],
-    "surname": [0.88, 0.01, 0.01, 0.05, 0.02, 0.03],
+    "surname": [0.89, 0.01, 0.05, 0.02, 0.03],
     "dob": [0.90, 0.02, 0.04, 0.035, 0.005],
     "sex": [0.98, 0.02],
     "residence": [0.55, 0.15, 0.05, 0.02, 0.03, 0.04, 0.16],
@@ -44,7 +44,7 @@ _DEFAULT_M: dict[str, list[float]] = {
 }
 _DEFAULT_U: dict[str, list[float]] = {
     "forename": [0.01, 0.0001, 0.004, 0.003, 0.03, 0.01, 0.001, 0.9519],
-    "surname": [0.004, 0.0001, 0.0005, 0.002, 0.03, 0.9634],
+    "surname": [0.004, 0.0005, 0.002, 0.03, 0.9635],
     "dob": [0.0002, 0.00002, 0.0015, 0.05, 0.94828],
     "sex": [0.5, 0.5],
     "residence": [0.0001, 0.0003, 0.0005, 0.0003, 0.002, 0.01, 0.9868],
@@ -192,7 +192,10 @@ class Scorer:
         out = []
         for i, (c, level) in enumerate(zip(COMPARISONS, vector, strict=True)):
             if level is None:
-                out.append(Evidence(c.name, c.label, None, "Not recorded on both", 0.0))
+                why = "Not recorded on both"
+                if c.name == "surname" and a.surname and b.surname and names_swapped(a, b):
+                    why = "Swapped with the first name (weighed there)"
+                out.append(Evidence(c.name, c.label, None, why, 0.0))
                 continue
             w = self._wlist[i][level]
             if i in self._tf_index:
