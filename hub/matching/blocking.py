@@ -93,8 +93,10 @@ RULES: dict[str, tuple[Key, tuple[str, ...]]] = {
     # one postcode.
     "surname_postcode": (lambda r: _k(r.surname, r.postcode), ("surname",)),
 }
-# The EM sessions: each blocks on fields the others estimate (as in Splink's guidance).
-EM_SESSIONS = ("dob_forename_initial", "names", "postcode_forename_initial")
+# The EM sessions: each blocks on fields the others estimate (as in Splink's guidance). None
+# blocks on a forename initial while estimating forenames: such a session holds no swapped or
+# replaced first names, and taught EM that true matches almost never have them.
+EM_SESSIONS = ("dob_forename_initial", "names", "dob_postcode")
 MAX_BLOCK = 400  # a block larger than this is a junk key ("unknown"), not a person
 
 
