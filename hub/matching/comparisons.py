@@ -293,8 +293,8 @@ def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
         return 1
     if (
         has_addr
-        and _numbers_consistent(a.address, b.address)
         and fuzz.token_sort_ratio(a.address, b.address, score_cutoff=85)
+        and _numbers_consistent(a.address, b.address)
     ):
         return 2  # a neighbour's address ("12 Mill Road", "15 Mill Road") is not similar
     if has_pc:
@@ -309,7 +309,6 @@ def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
 
 def _postcode_typo(x: str, y: str) -> bool:
     """One character wrong, missing or extra, or two neighbours transposed ("6618"/"6168")."""
-    x, y = x.replace(" ", ""), y.replace(" ", "")
     return OSA.distance(x, y, score_cutoff=1) <= 1
 
 
