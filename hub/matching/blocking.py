@@ -78,9 +78,25 @@ RULES: dict[str, tuple[Key, tuple[str, ...]]] = {
         lambda r: _k(r.postcode, _initial(r.forename)),
         ("residence",),
     ),
+    # Forename and surname recorded the wrong way round: the two initials, in either order.
+    "dob_initials": (
+        lambda r: (
+            _k(_dob_key(r), "".join(sorted(_initial(r.forename) + _initial(r.surname))))
+            if r.forename and r.surname
+            else None
+        ),
+        ("dob",),
+    ),
+    # Two characters of an identifier transposed: the same characters in another order.
+    "upn_characters": (lambda r: _k("".join(sorted(r.upn))), ()),
+    # A date of birth keyed wrongly and a nickname or new first name: the family's name at
+    # one postcode.
+    "surname_postcode": (lambda r: _k(r.surname, r.postcode), ("surname",)),
 }
-# The EM sessions: each blocks on fields the others estimate (as in Splink's guidance).
-EM_SESSIONS = ("dob_forename_initial", "names", "postcode_forename_initial")
+# The EM sessions: each blocks on fields the others estimate (as in Splink's guidance). None
+# blocks on a forename initial while estimating forenames: such a session holds no swapped or
+# replaced first names, and taught EM that true matches almost never have them.
+EM_SESSIONS = ("dob_forename_initial", "names", "dob_postcode")
 MAX_BLOCK = 400  # a block larger than this is a junk key ("unknown"), not a person
 
 

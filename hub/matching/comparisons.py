@@ -138,10 +138,41 @@ def _names_swapped(a: MatchRecord, b: MatchRecord) -> bool:
     if a.forename[0] != b.surname[0] and a.surname[0] != b.forename[0]:
         return False  # cheap rejection: most pairs share neither crossed initial
     return (
-        JaroWinkler.similarity(a.forename, b.surname) >= 0.9
-        and JaroWinkler.similarity(a.surname, b.forename) >= 0.9
+        JaroWinkler.similarity(a.forename, b.surname) >= SWAP_SIMILARITY
+        and JaroWinkler.similarity(a.surname, b.forename) >= SWAP_SIMILARITY
         and JaroWinkler.similarity(a.forename, b.forename) < 0.8
     )
+
+
+SWAP_SIMILARITY = 0.9
+CROSS_SIMILARITY = 0.92
+
+
+def _first_name_crossed(a: MatchRecord, b: MatchRecord) -> bool:
+    """One record's first name is the other's last name, or the other way round.
+
+    What a swap of the two names looks like when one of them was then changed as well
+    ("Raquel Lodge" and "Garnett Raquel": swapped, and the surname changed). It is not what
+    twins or siblings look like: they share a surname, and have different first names. Only
+    called for first names that otherwise disagree.
+    """
+    if not (a.forename and a.surname and b.forename and b.surname):
+        return False
+    if a.forename == a.surname or b.forename == b.surname or a.surname == b.surname:
+        return False
+    for x, y in ((a.forename, b.surname), (a.surname, b.forename)):
+        if (
+            len(x) >= 3
+            and len(y) >= 3
+            and x[0] == y[0]
+            and (x == y or JaroWinkler.similarity(x, y) >= CROSS_SIMILARITY)
+        ):
+            return True
+    return False
+
+
+def names_swapped(a: MatchRecord, b: MatchRecord) -> bool:
+    return _names_swapped(a, b)
 
 
 def compare_forename(a: MatchRecord, b: MatchRecord) -> int | None:
@@ -158,13 +189,15 @@ def compare_forename(a: MatchRecord, b: MatchRecord) -> int | None:
     if are_variants(x1, y1):
         return 2
     if len(x1) == 1 or len(y1) == 1:
-        return 5 if x1[0] == y1[0] else 6
+        return 5 if x1[0] == y1[0] else 7
     sim = JaroWinkler.similarity(x1, y1)
     if sim >= 0.92:
         return 3
-    if sim >= 0.80:
-        return 4
-    return 6
+    if sim >= 0.80 or OSA.distance(x1, y1, score_cutoff=1) <= 1:
+        return 4  # one keystroke apart: Jaro-Winkler is harsh on short names ("Kai", "Ki")
+    if _first_name_crossed(a, b):
+        return 6
+    return 7
 
 
 def compare_surname(a: MatchRecord, b: MatchRecord) -> int | None:
@@ -174,15 +207,17 @@ def compare_surname(a: MatchRecord, b: MatchRecord) -> int | None:
     if x == y:
         return 0
     if _names_swapped(a, b):
-        return 1
+        # One event, weighed once, under the first name: counted here as well, the two
+        # agreements (perfectly correlated) would weigh double, more than both names agreeing.
+        return None
     if (" " in x or " " in y) and set(x.split()) & set(y.split()):
-        return 2  # one part of a double-barrelled or changed name
+        return 1  # one part of a double-barrelled or changed name
     sim = JaroWinkler.similarity(x, y)
     if sim >= 0.92:
-        return 3
+        return 2
     if sim >= 0.80:
-        return 4
-    return 5
+        return 3
+    return 4
 
 
 def swap_day_month(d: date) -> date | None:
@@ -232,6 +267,12 @@ def _numbers(address: str) -> list[str]:
     return re.findall(r"\d+", address)
 
 
+def _numbers_consistent(x: str, y: str) -> bool:
+    """The house numbers agree, or one address has none (a flat name, a house name)."""
+    nx, ny = _numbers(x), _numbers(y)
+    return not nx or not ny or nx == ny
+
+
 def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
     """Address and postcode as one comparison: they are far from independent."""
     has_addr = bool(a.address and b.address)
@@ -250,14 +291,25 @@ def compare_residence(a: MatchRecord, b: MatchRecord) -> int | None:
         return 0  # "13 Queens Road" and "137 Queens Road" are neighbours, not one home
     if pc_equal:
         return 1
-    if has_addr and fuzz.token_sort_ratio(a.address, b.address, score_cutoff=85):
-        return 2
+    if (
+        has_addr
+        and fuzz.token_sort_ratio(a.address, b.address, score_cutoff=85)
+        and _numbers_consistent(a.address, b.address)
+    ):
+        return 2  # a neighbour's address ("12 Mill Road", "15 Mill Road") is not similar
     if has_pc:
-        if _sector(a.postcode) == _sector(b.postcode):
+        if _postcode_typo(a.postcode, b.postcode):
             return 3
-        if _district(a.postcode) == _district(b.postcode):
+        if _sector(a.postcode) == _sector(b.postcode):
             return 4
-    return 5
+        if _district(a.postcode) == _district(b.postcode):
+            return 5
+    return 6
+
+
+def _postcode_typo(x: str, y: str) -> bool:
+    """One character wrong, missing or extra, or two neighbours transposed ("6618"/"6168")."""
+    return OSA.distance(x, y, score_cutoff=1) <= 1
 
 
 def compare_school(a: MatchRecord, b: MatchRecord) -> int | None:
@@ -297,6 +349,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             "Very similar spelling",
             "Similar spelling",
             "Initial agrees",
+            "Different, but one is the other record's last name",
             "Different",
         ),
         compare_forename,
@@ -307,7 +360,6 @@ COMPARISONS: tuple[Comparison, ...] = (
         "Last name",
         (
             "Exactly the same",
-            "Swapped with the first name",
             "Shares one part of a double-barrelled name",
             "Very similar spelling",
             "Similar spelling",
@@ -336,6 +388,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             "Same address",
             "Same postcode",
             "Similar address",
+            "Postcode one character out",
             "Same postcode sector",
             "Same postcode district",
             "Different",
@@ -361,18 +414,33 @@ def compare(a: MatchRecord, b: MatchRecord) -> tuple[int | None, ...]:
 YEARS_APART_DAYS = 5 * 365
 
 
+# Forename levels where the names are alike but not the same ("Very similar spelling",
+# "Similar spelling"): a keying error, or two different names that look alike (Jack and
+# Jake, Louis and Louise), which is what twins are often given.
+_ALIKE_FORENAME_LEVELS = (3, 4)
+
+
 def cautions(
-    vector: tuple[int | None, ...], a: MatchRecord | None = None, b: MatchRecord | None = None
+    vector: tuple[int | None, ...],
+    a: MatchRecord | None = None,
+    b: MatchRecord | None = None,
+    distinct_names: Callable[[str, str], bool] | None = None,
 ) -> tuple[str, ...]:
     """Reasons in the comparison itself to leave the decision to a person.
 
     First names that disagree outright, with everything else agreeing, is what twins and
     siblings look like; one name with dates of birth years apart is what a parent and a child
     named after them look like. Neither is ever linked automatically.
+
+    First names that are merely alike count as disagreeing too when they are two different
+    names rather than one name mistyped: when the records' sexes differ (Daniel and Danielle),
+    or when DISTINCT_NAMES (see `fs.DistinctForenames`) says they are two names in their own
+    right (Jack and Jake, Ethan and Evan).
     """
     out: list[str] = []
     forename = vector[0]
-    if forename is not None and forename == len(COMPARISONS[0].levels) - 1:
+    differ = forename is not None and forename == len(COMPARISONS[0].levels) - 1
+    if differ or _two_alike_names(forename, a, b, distinct_names):
         out.append(REASON_FORENAMES_DIFFER)
     if (
         a is not None
@@ -383,6 +451,19 @@ def cautions(
     ):
         out.append(REASON_GENERATIONS)
     return tuple(out)
+
+
+def _two_alike_names(
+    level: int | None,
+    a: MatchRecord | None,
+    b: MatchRecord | None,
+    distinct_names: Callable[[str, str], bool] | None,
+) -> bool:
+    if level not in _ALIKE_FORENAME_LEVELS or a is None or b is None:
+        return False
+    if a.sex and b.sex and a.sex != b.sex:
+        return True
+    return distinct_names is not None and distinct_names(_first(a.forename), _first(b.forename))
 
 
 def nhs_conflict(a: MatchRecord, b: MatchRecord) -> bool:

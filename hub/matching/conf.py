@@ -6,7 +6,10 @@ MATCHING_REVIEW_PROBABILITY, MATCHING_CAUTIOUS_FORENAMES, MATCHING_NEW_ADULT_DAY
   probability is linked to that person without a human (never on weak evidence alone).
 * `REVIEW_PROBABILITY` (0.5): from here up to the auto-link threshold, MASH staff decide.
 * `CAUTIOUS_FORENAMES` (True): a pair whose first names disagree outright (what twins and
-  siblings look like) always goes to review, however much else agrees.
+  siblings look like) always goes to review, however much else agrees, unless a unique pupil
+  number or NHS number agrees exactly. So does a pair whose first names are only alike but are
+  two names rather than one mistyped: the sexes differ (Daniel, Danielle), or both are names
+  in their own right (Jack, Jake; see `hub.matching.fs.DistinctForenames`).
 * `MAX_REVIEW_CANDIDATES` (3): how many candidate people one arriving record may queue.
 * `MAX_CANDIDATES_TIGHT` (500) and `MAX_CANDIDATES_LOOSE` (200): the most distinct records one
   blocking rule may bring back for an arriving record (tight rules: NHS number, UPN, date of

@@ -26,32 +26,37 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.matching.comparisons import COMPARISONS, MatchRecord, compare
+from hub.matching.comparisons import COMPARISONS, MatchRecord, compare, names_swapped
+from hub.matching.names import KNOWN_FORENAMES
 
 Vector = tuple[int | None, ...]
 
 # Starting m values for EM (and the built-in parameters used before any training): most
 # matches agree exactly, a few are at each fuzzy level, very few disagree outright.
 _DEFAULT_M: dict[str, list[float]] = {
-    "forename": [0.87, 0.01, 0.06, 0.03, 0.015, 0.005, 0.01],
-    "surname": [0.88, 0.01, 0.01, 0.05, 0.02, 0.03],
+    "forename": [0.87, 0.01, 0.06, 0.03, 0.015, 0.005, 0.002, 0.008],
+    "surname": [0.89, 0.01, 0.05, 0.02, 0.03],
     "dob": [0.90, 0.02, 0.04, 0.035, 0.005],
     "sex": [0.98, 0.02],
-    "residence": [0.55, 0.15, 0.05, 0.03, 0.04, 0.18],
+    "residence": [0.55, 0.15, 0.05, 0.02, 0.03, 0.04, 0.16],
     "school": [0.90, 0.10],
     "upn": [0.95, 0.03, 0.02],
 }
 _DEFAULT_U: dict[str, list[float]] = {
-    "forename": [0.01, 0.0001, 0.004, 0.003, 0.03, 0.01, 0.9529],
-    "surname": [0.004, 0.0001, 0.0005, 0.002, 0.03, 0.9634],
+    "forename": [0.01, 0.0001, 0.004, 0.003, 0.03, 0.01, 0.001, 0.9519],
+    "surname": [0.004, 0.0005, 0.002, 0.03, 0.9635],
     "dob": [0.0002, 0.00002, 0.0015, 0.05, 0.94828],
     "sex": [0.5, 0.5],
-    "residence": [0.0001, 0.0003, 0.0005, 0.002, 0.01, 0.9871],
+    "residence": [0.0001, 0.0003, 0.0005, 0.0003, 0.002, 0.01, 0.9868],
     "school": [0.05, 0.95],
     "upn": [0.00001, 0.0001, 0.99989],
 }
 _FLOOR = 1e-6
 TF_CAP_BITS = 5.0
+# A first name this many records carry is a name in its own right, not a keying error.
+ESTABLISHED_MIN_RECORDS = 5
+# ...and a name at least this share as common as an alike one is not a keying error of it.
+KEYING_ERROR_SHARE = 0.1
 
 
 @dataclass
@@ -77,9 +82,21 @@ class Parameters:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Parameters:
+        """A stored model. A comparison whose levels have changed since the model was trained
+        (its stored m or u has another length) takes the built-in m and u until the model is
+        retrained: a level index from an older model would mean something else now."""
+        m: dict[str, list[float]] = {}
+        u: dict[str, list[float]] = {}
+        for c in COMPARISONS:
+            stored_m = list(data["m"].get(c.name, ()))
+            stored_u = list(data["u"].get(c.name, ()))
+            if len(stored_m) == len(stored_u) == len(c.levels):
+                m[c.name], u[c.name] = stored_m, stored_u
+            else:
+                m[c.name], u[c.name] = list(_DEFAULT_M[c.name]), list(_DEFAULT_U[c.name])
         return cls(
-            m={k: list(v) for k, v in data["m"].items()},
-            u={k: list(v) for k, v in data["u"].items()},
+            m=m,
+            u=u,
             lam=float(data["lambda"]),
             tf={k: dict(v) for k, v in data.get("tf", {}).items()},
             tf_floor={k: float(v) for k, v in data.get("tf_floor", {}).items()},
@@ -125,6 +142,7 @@ class Scorer:
         self._tf_index = {
             i: c.name for i, c in enumerate(COMPARISONS) if c.tf_levels and c.name in params.tf
         }
+        self.distinct_forenames = DistinctForenames(params)
 
     def _tf_adjust(self, index: int, level: int, a: MatchRecord, b: MatchRecord) -> float:
         name = self._tf_index[index]
@@ -174,13 +192,46 @@ class Scorer:
         out = []
         for i, (c, level) in enumerate(zip(COMPARISONS, vector, strict=True)):
             if level is None:
-                out.append(Evidence(c.name, c.label, None, "Not recorded on both", 0.0))
+                why = "Not recorded on both"
+                if c.name == "surname" and a.surname and b.surname and names_swapped(a, b):
+                    why = "Swapped with the first name (weighed there)"
+                out.append(Evidence(c.name, c.label, None, why, 0.0))
                 continue
             w = self._wlist[i][level]
             if i in self._tf_index:
                 w += self._tf_adjust(i, level, a, b)
             out.append(Evidence(c.name, c.label, level, c.levels[level], round(w, 2)))
         return out
+
+
+class DistinctForenames:
+    """Whether two alike first names are two names (Jack and Jake) rather than one mistyped.
+
+    Each must be a name in its own right: in the hand-kept table, or carried by at least
+    `ESTABLISHED_MIN_RECORDS` records of the training data. And unless both are in the table,
+    the rarer must be at least `KEYING_ERROR_SHARE` as common as the other: a keying error of a
+    common name recurs ("Calum" for "Callum"), but far more rarely than the name itself.
+    """
+
+    def __init__(self, params: Parameters) -> None:
+        shares: dict[str, float] = {}
+        for value, share in params.tf.get("forename", {}).items():
+            first = value.split(" ", 1)[0]
+            shares[first] = shares.get(first, 0.0) + share
+        floor = params.tf_floor.get("forename", 0.0)
+        self._shares = shares
+        self._least = ESTABLISHED_MIN_RECORDS * floor * (1 - 1e-9) if floor > 0 else math.inf
+
+    def established(self, name: str) -> bool:
+        return name in KNOWN_FORENAMES or self._shares.get(name, 0.0) >= self._least
+
+    def __call__(self, x: str, y: str) -> bool:
+        if not (self.established(x) and self.established(y)):
+            return False
+        if x in KNOWN_FORENAMES and y in KNOWN_FORENAMES:
+            return True
+        lo, hi = sorted((self._shares.get(x, 0.0), self._shares.get(y, 0.0)))
+        return lo >= KEYING_ERROR_SHARE * hi
 
 
 def probability(weight: float) -> float:
@@ -200,34 +251,77 @@ def weight_for_probability(p: float) -> float:
 # --- estimation -------------------------------------------------------------------------------
 
 
-def estimate_u(
+def sample_random_pairs(
     records: Sequence[MatchRecord], *, max_pairs: int, rng: random.Random
-) -> dict[str, list[float]]:
-    """u from random pairs: nearly all of them are different people."""
+) -> Counter[Vector]:
+    """The comparison vectors of up to MAX_PAIRS random pairs, counted."""
     n = len(records)
-    counts = {c.name: [0.0] * len(c.levels) for c in COMPARISONS}
+    patterns: Counter[Vector] = Counter()
     if n < 2:
-        return {k: list(v) for k, v in _DEFAULT_U.items()}
+        return patterns
     pairs = min(max_pairs, n * (n - 1) // 2)
     for _ in range(pairs):
         i, j = rng.randrange(n), rng.randrange(n)
         if i == j:
             continue
-        for c, level in zip(COMPARISONS, compare(records[i], records[j]), strict=True):
+        patterns[compare(records[i], records[j])] += 1
+    return patterns
+
+
+def u_from_random_pairs(
+    patterns: Counter[Vector],
+    *,
+    m: dict[str, list[float]] | None = None,
+    u: dict[str, list[float]] | None = None,
+    lam: float = 0.0,
+) -> dict[str, list[float]]:
+    """u from the vectors of random pairs.
+
+    Nearly all random pairs are different people, but not all: in a set where each person has
+    a few records, a sample of 150,000 random pairs holds a dozen true matches, and they are
+    most of the pairs agreeing exactly on a date of birth or an identifier. Counted as
+    non-matches they inflate u for exactly those levels, and so understate the strongest
+    evidence there is. With M, U and LAM (a model trained once already), each random pair
+    counts towards u by its probability of being a non-match (a random pair's prior is LAM);
+    without them, every pair counts fully.
+    """
+    names = [c.name for c in COMPARISONS]
+    counts = {c.name: [0.0] * len(c.levels) for c in COMPARISONS}
+    use_model = m is not None and u is not None and lam > 0
+    for vector, count in patterns.items():
+        weight = float(count)
+        if use_model:
+            pm, pu = lam, 1 - lam
+            for name, level in zip(names, vector, strict=True):
+                if level is None:
+                    continue
+                pm *= max(m[name][level], _FLOOR)
+                pu *= max(u[name][level], _FLOOR)
+            weight *= pu / (pm + pu)
+        for name, level in zip(names, vector, strict=True):
             if level is not None:
-                counts[c.name][level] += 1
-    u = {}
+                counts[name][level] += weight
+    out = {}
     for c in COMPARISONS:
         row = counts[c.name]
         total = sum(row)
         if total < 50:
-            u[c.name] = list(_DEFAULT_U[c.name])
+            out[c.name] = list(_DEFAULT_U[c.name])
             continue
         # A pseudo-count keeps levels never seen among random pairs (exact UPN) above zero.
         smoothed = [(x + 0.5) for x in row]
         s = sum(smoothed)
-        u[c.name] = [x / s for x in smoothed]
-    return u
+        out[c.name] = [x / s for x in smoothed]
+    return out
+
+
+def estimate_u(
+    records: Sequence[MatchRecord], *, max_pairs: int, rng: random.Random
+) -> dict[str, list[float]]:
+    """u from random pairs: nearly all of them are different people."""
+    if len(records) < 2:
+        return {k: list(v) for k, v in _DEFAULT_U.items()}
+    return u_from_random_pairs(sample_random_pairs(records, max_pairs=max_pairs, rng=rng))
 
 
 @dataclass

@@ -43,10 +43,11 @@ from hub.matching.fs import (
     Evidence,
     Parameters,
     Scorer,
-    estimate_u,
     expectation_maximisation,
     probability,
+    sample_random_pairs,
     term_frequencies,
+    u_from_random_pairs,
     weight_for_probability,
 )
 
@@ -106,7 +107,7 @@ def pair_score(
     if nhs_agrees(a, b):
         return DETERMINISTIC_WEIGHT, ()
     weight, vector = scorer.score(a, b)
-    extra = cautions(vector, a, b)
+    extra = cautions(vector, a, b, scorer.distinct_forenames)
     if thresholds is not None and not thresholds.cautious_forenames:
         extra = tuple(r for r in extra if r != REASON_FORENAMES_DIFFER)
     return weight, tuple(dict.fromkeys((*a.reasons, *b.reasons, *extra)))
@@ -202,10 +203,14 @@ def train(
 
     u from random pairs; m by EM in one session per rule in `EM_SESSIONS`, each leaving the
     comparisons it blocked on alone, averaged; lambda by EM over all candidate pairs with m and
-    u fixed, scaled from the candidate pairs to all pairs.
+    u fixed, scaled from the candidate pairs to all pairs. Then once more, with u re-estimated
+    from the same random pairs each counted by its probability of being a non-match under the
+    first model (the few true matches among random pairs otherwise inflate u for exact
+    agreement on a date of birth or an identifier, and understate that evidence).
     """
     rng = random.Random(seed)
-    u = estimate_u(records, max_pairs=u_pairs, rng=rng)
+    random_pairs = sample_random_pairs(records, max_pairs=u_pairs, rng=rng)
+    u = u_from_random_pairs(random_pairs)
     tf, tf_floor = term_frequencies(records)
     # The distinct (vector, rule mask) patterns of the candidate pairs, and their counts.
     if candidates is None:
@@ -213,7 +218,28 @@ def train(
     patterns: Counter[tuple[tuple[int | None, ...], int]] = Counter()
     for k, mask in zip(candidates.pattern, candidates.mask, strict=True):
         patterns[(candidates.patterns[k], mask)] += 1
-    summary = TrainingSummary(records=len(records), u_pairs=u_pairs)
+    n = len(records)
+    if link_only:
+        sources = Counter(r.source for r in records)
+        total_pairs = (n * n - sum(c * c for c in sources.values())) / 2
+    else:
+        total_pairs = n * (n - 1) / 2
+    m, lam, summary = _fit(patterns, u, len(records), u_pairs, total_pairs)
+    if random_pairs:
+        u = u_from_random_pairs(random_pairs, m=m, u=u, lam=lam)
+        m, lam, summary = _fit(patterns, u, len(records), u_pairs, total_pairs)
+    return Parameters(m=m, u=u, lam=lam, tf=tf, tf_floor=tf_floor), summary
+
+
+def _fit(
+    patterns: Counter[tuple[tuple[int | None, ...], int]],
+    u: dict[str, list[float]],
+    n_records: int,
+    u_pairs: int,
+    total_pairs: float,
+) -> tuple[dict[str, list[float]], float, TrainingSummary]:
+    """m (EM per session, averaged) and lambda for fixed U."""
+    summary = TrainingSummary(records=n_records, u_pairs=u_pairs)
     summary.candidate_pairs = sum(patterns.values())
     estimates: dict[str, list[list[float]]] = {name: [] for name in COMPARISON_NAMES}
     for rule in EM_SESSIONS:
@@ -259,12 +285,6 @@ def train(
     union: Counter[tuple[int | None, ...]] = Counter()
     for (vector, _mask), count in patterns.items():
         union[vector] += count
-    n = len(records)
-    if link_only:
-        sources = Counter(r.source for r in records)
-        total_pairs = (n * n - sum(c * c for c in sources.values())) / 2
-    else:
-        total_pairs = n * (n - 1) / 2
     lam = 1e-4
     if union and total_pairs:
         result = expectation_maximisation(
@@ -272,7 +292,7 @@ def train(
         )
         summary.expected_matches = result.lam * summary.candidate_pairs
         lam = max(summary.expected_matches, 1.0) / total_pairs
-    return Parameters(m=m, u=u, lam=lam, tf=tf, tf_floor=tf_floor), summary
+    return m, lam, summary
 
 
 # --- deduplication / linkage of a whole set ---------------------------------------------------
@@ -321,7 +341,7 @@ def dedupe(
             w += scorer.tf_of(candidates.patterns[k], a, b)
             reasons = (*a.reasons, *b.reasons)
             if w >= keep_from:
-                extra = cautions(candidates.patterns[k], a, b)
+                extra = cautions(candidates.patterns[k], a, b, scorer.distinct_forenames)
                 if not thresholds.cautious_forenames:
                     extra = tuple(r for r in extra if r != REASON_FORENAMES_DIFFER)
                 reasons = (*reasons, *extra)

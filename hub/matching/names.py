@@ -50,7 +50,7 @@ _GROUPS: tuple[tuple[str, ...], ...] = (
     ("isabella", "bella", "izzy", "isabel", "isobel", "isabelle"),
     ("sophie", "sophia", "soph", "sofia"),
     ("joshua", "josh"),
-    ("zachary", "zach", "zack", "zak"),
+    ("zachary", "zach", "zack", "zak", "zac"),
     ("frederick", "fred", "freddie", "freddy"),
     ("theodore", "theo", "ted", "teddy"),
     ("nathaniel", "nate", "nat", "nathan"),
@@ -110,3 +110,24 @@ def are_variants(a: str, b: str) -> bool:
         return False
     a1, b1 = a.split(" ", 1)[0], b.split(" ", 1)[0]
     return bool(_GROUPS_OF.get(a1, frozenset()) & _GROUPS_OF.get(b1, frozenset()))
+
+
+# Given names common among children in England and Wales (from the ONS lists of recent
+# years), beyond the variant groups above. Used only to recognise a name in its own right.
+_COMMON_GIVEN_NAMES = """
+ada aisha alice amber amelie amira anna annie arabella aria aurora ava ayla beatrice bonnie
+cara ciara clara daisy danielle darcie delilah edith eliza ella elodie elsie emma erin esme
+evelyn fatima florence frankie gemma georgia harper harriet hazel heidi holly imogen iris isla
+ivy jade jasmine kate kayla kia lacey laura layla lexi lola lottie louise lucy luna lydia lyla
+mabel maisie maria maryam matilda maya mila millie molly nancy niamh nova olive orla penelope
+phoebe poppy rachel robyn rose rosie sarah scarlett sienna tia violet willow zainab zara
+aaron adam albert albie alfie ali archie arlo arthur ben caleb callum cameron connor declan
+dylan elijah ellis ethan evan ezra felix finley finn gabriel george hamza harrison hugo hunter
+ibrahim isaac jaxon joel jonah jude kai kian kyle leo leon levi liam logan luca lucas luke
+mason max noah omar oscar otis owen ralph reggie reuben riley roman ronnie rory rowan ryan
+sebastian sonny stanley teddy toby tyler yusuf
+"""
+
+KNOWN_FORENAMES: frozenset[str] = frozenset(_GROUPS_OF) | frozenset(_COMMON_GIVEN_NAMES.split())
+"""First names known to be names in their own right, not keying errors: the variant table's
+and the common given names'. Two alike ones (Jack, Jake) are two names, as twins are given."""

@@ -70,12 +70,16 @@ def test_clustering_never_joins_two_valid_nhs_numbers_through_a_third_record():
     [
         (dict(forename="Robert"), dict(forename="robert"), 0),
         (dict(forename="Amy", surname="Jones"), dict(forename="Jones", surname="Amy"), 1),
+        # Swapped, with a typo in one of the swapped names.
+        (dict(forename="Jacob", surname="Whiteley"), dict(forename="Whitely", surname="Jacob"), 1),
+        # Swapped, and the surname changed as well: one name crosses over.
+        (dict(forename="Raquel", surname="Lodge"), dict(forename="Garnett", surname="Raquel"), 6),
         (dict(forename="Robert"), dict(forename="Bobby"), 2),
         (dict(forename="Robert James"), dict(forename="Robert"), 2),
         (dict(forename="Katherine"), dict(forename="Katharine"), 3),
         (dict(forename="Jonathon"), dict(forename="Jonty"), 4),
         (dict(forename="R"), dict(forename="Robert"), 5),
-        (dict(forename="Robert"), dict(forename="Susan"), 6),
+        (dict(forename="Robert"), dict(forename="Susan"), 7),
         (dict(forename=""), dict(forename="Susan"), None),
     ],
 )
@@ -87,15 +91,25 @@ def test_forename_levels(a, b, level):
     ("a", "b", "level"),
     [
         ("Smith", "SMITH", 0),
-        ("Smith-Jones", "Jones", 2),
-        ("Thompson", "Thomson", 3),
-        ("Morrison", "Harrison", 4),
-        ("Smith", "Patel", 5),
+        ("Smith-Jones", "Jones", 1),
+        ("Thompson", "Thomson", 2),
+        ("Morrison", "Harrison", 3),
+        ("Smith", "Patel", 4),
         ("", "Patel", None),
     ],
 )
 def test_surname_levels(a, b, level):
     assert compare_surname(rec(surname=a), rec("b", surname=b)) == level
+
+
+def test_a_swap_of_the_two_names_is_weighed_once():
+    a = rec(forename="Holly", surname="Jones")
+    b = rec("b", forename="Jones", surname="Holly")
+    assert compare_forename(a, b) == 1
+    assert compare_surname(a, b) is None  # counted under the first name, not twice
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    evidence = {e.comparison: e for e in scorer.evidence(a, b)}
+    assert evidence["surname"].weight == 0 and "Swapped" in evidence["surname"].level_label
 
 
 @pytest.mark.parametrize(
@@ -131,9 +145,24 @@ def test_date_of_birth_levels(a, b, level):
             dict(address="12 Mill Rd", postcode=""),
             2,
         ),
-        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4QQ"), 3),
-        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 7QQ"), 4),
-        (dict(postcode="ZX1 4AB"), dict(postcode="ZY9 7QQ"), 5),
+        (
+            dict(address="Flat 3 Mill House", postcode="ZX1 4AB"),
+            dict(address="Flat 3, Mill Hse", postcode=""),
+            2,
+        ),
+        # A neighbour's address is not a similar address.
+        (dict(address="12 Mill Road", postcode="ZX1 4AB"), dict(address="15 Mill Road"), 6),
+        (
+            dict(address="12 Mill Road", postcode="ZX1 4AB"),
+            dict(address="15 Mill Road", postcode="ZY9 7QQ"),
+            6,
+        ),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4BA"), 3),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4AD"), 3),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX14 4AB"), 3),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 4QQ"), 4),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZX1 7QQ"), 5),
+        (dict(postcode="ZX1 4AB"), dict(postcode="ZY9 7QQ"), 6),
         (dict(), dict(postcode="ZY9 7QQ"), None),
     ],
 )
@@ -234,6 +263,19 @@ def test_parameters_round_trip_json():
     assert again.weights() == params.weights()
 
 
+def test_a_stored_model_with_other_levels_falls_back_to_the_built_in_ones():
+    data = linkage.Parameters.default().to_json()
+    data["m"]["residence"] = [0.55, 0.15, 0.05, 0.03, 0.04, 0.18]  # before a level was added
+    data["u"]["residence"] = [0.0001, 0.0003, 0.0005, 0.002, 0.01, 0.9871]
+    data["m"]["dob"] = [0.8, 0.05, 0.05, 0.05, 0.05]
+    params = linkage.Parameters.from_json(data)
+    assert params.m["residence"] == linkage.Parameters.default().m["residence"]
+    assert params.m["dob"] == [0.8, 0.05, 0.05, 0.05, 0.05]  # unchanged comparisons kept
+    scorer = linkage.Scorer(params)
+    a = rec(postcode="ZX1 4AB")
+    assert scorer.score(a, rec("b", postcode="ZY9 7QQ"))[1][4] == 6  # scores without error
+
+
 def test_thresholds_come_from_settings(settings):
     from hub.matching import online
 
@@ -241,3 +283,178 @@ def test_thresholds_come_from_settings(settings):
     limits = online.thresholds()
     assert (limits.auto_link, limits.review) == (0.9999, 0.8)
     assert limits.cautious_forenames is True  # documented default kept
+
+
+def test_u_is_not_inflated_by_the_true_matches_among_random_pairs():
+    # Small people-to-records ratio: a random sample holds true matches, almost all agreeing on
+    # date of birth. Counted as non-matches they would inflate u for exact agreement.
+    import random
+
+    from hub.matching.fs import sample_random_pairs, u_from_random_pairs
+
+    rows = bench.synthetic_rows(1500, seed=5)
+    records = bench.records_from_rows(rows, today=TODAY)
+    sample = sample_random_pairs(records, max_pairs=60_000, rng=random.Random(1))
+    naive = u_from_random_pairs(sample)
+    params, _ = linkage.train(records, u_pairs=60_000)
+    assert params.u["dob"][0] < naive["dob"][0] * 0.8
+    assert params.u["upn"][0] < naive["upn"][0]
+    # Disagreement is what non-matches do: its u is not lowered.
+    assert params.u["dob"][-1] >= naive["dob"][-1]
+
+
+# --- twins, siblings and identifiers -----------------------------------------------------------
+
+
+def _twins(upn_a="A123456789012", upn_b="A123456789013", **kw):
+    shared = dict(
+        surname="Okafor",
+        dob=date(2016, 5, 9),
+        postcode="ZX1 4AB",
+        address="12 Mill Road",
+        sex="F",
+    )
+    shared.update(kw)
+    return rec("a", forename="Amara", upn=upn_a, **shared), rec(
+        "b", forename="Chioma", upn=upn_b, **shared
+    )
+
+
+def test_twins_go_to_review_even_with_unique_pupil_numbers_one_character_apart():
+    # Twins' pupil numbers, issued together, can differ in one character: not an agreement.
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    a, b = _twins()
+    weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+    assert "forenames_differ" in reasons
+    ident = bool(a.upn and a.upn == b.upn)
+    assert linkage.decide(weight, thresholds, reasons, identifier_agrees=ident) != "link"
+    result = linkage.dedupe([a, b], linkage.Parameters.default(), thresholds)
+    assert result.clusters[0] != result.clusters[1]
+
+
+def test_a_first_name_recorded_wrongly_links_when_the_pupil_number_agrees_exactly():
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    a, b = _twins(upn_b="A123456789012")
+    weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+    assert weight >= thresholds.auto_link_weight
+    assert linkage.decide(weight, thresholds, reasons, identifier_agrees=True) == "link"
+    result = linkage.dedupe([a, b], linkage.Parameters.default(), thresholds)
+    assert result.clusters[0] == result.clusters[1]
+
+
+def test_a_crossed_name_is_not_the_twins_caution():
+    from hub.matching.comparisons import cautions, compare
+
+    a = rec("a", forename="Raquel", surname="Lodge", postcode="ZX1 4AB")
+    b = rec("b", forename="Garnett", surname="Raquel", postcode="ZX1 4AB")
+    assert "forenames_differ" not in cautions(compare(a, b), a, b)
+    # Twins share a surname: no crossing, so the caution stands.
+    t1, t2 = _twins()
+    assert "forenames_differ" in cautions(compare(t1, t2), t1, t2)
+
+
+# --- blocking ---------------------------------------------------------------------------------
+
+
+def _blocked(a, b):
+    from hub.matching.blocking import stream_pairs
+
+    return any((i, j) == (0, 1) for i, j, _ in stream_pairs([a, b]))
+
+
+def test_blocking_pairs_swapped_names_with_one_date_of_birth():
+    a = rec("a", forename="Leon", surname="Mason", dob=date(2014, 10, 5), postcode="ZX1 4AB")
+    b = rec("b", forename="Mason", surname="Leo N", dob=date(2014, 10, 5), postcode="ZX1 4AC")
+    assert _blocked(a, b)
+
+
+def test_blocking_pairs_transposed_pupil_numbers():
+    a = rec("a", forename="Ava", surname="Kim", dob=date(2014, 1, 5), upn="A123456789012")
+    b = rec("b", forename="Eve", surname="Lo", dob=date(2011, 3, 9), upn="A123456789102")
+    assert _blocked(a, b)
+
+
+def test_blocking_pairs_one_family_name_at_one_postcode_whatever_the_dates():
+    a = rec("a", forename="Kate", surname="Rawlings", dob=date(2014, 1, 5), postcode="ZX1 4AB")
+    b = rec("b", forename="Connor", surname="Rawlings", dob=date(2011, 3, 9), postcode="ZX1 4AB")
+    assert _blocked(a, b)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "sexes"),
+    [
+        ("Jack", "Jake", ("M", "M")),  # two names in the table, alike in spelling
+        ("Jack", "Jake", ("", "")),
+        ("Olivia", "Oliver", ("F", "M")),  # boy and girl twins
+        ("Daniel", "Danielle", ("M", "F")),
+    ],
+)
+def test_twins_with_alike_first_names_go_to_review(first, second, sexes):
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    a, b = _twins()
+    a = rec("a", **{**_twin_fields(a), "forename": first, "sex": sexes[0]})
+    b = rec("b", **{**_twin_fields(b), "forename": second, "sex": sexes[1]})
+    weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+    assert "forenames_differ" in reasons
+    assert linkage.decide(weight, thresholds, reasons) != "link"
+    result = linkage.dedupe([a, b], linkage.Parameters.default(), thresholds)
+    assert result.clusters[0] != result.clusters[1]
+
+
+def _twin_fields(r):
+    return dict(surname=r.surname, dob=r.dob, postcode=r.postcode, address=r.address, upn=r.upn)
+
+
+def test_a_mistyped_first_name_is_not_taken_for_a_second_name():
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    a, b = _twins()
+    a = rec("a", **{**_twin_fields(a), "forename": "Callum", "sex": "M"})
+    b = rec("b", **{**_twin_fields(b), "forename": "Calum", "sex": "M"})
+    weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+    assert reasons == ()
+    assert linkage.decide(weight, thresholds, reasons) == "link"
+
+
+def test_distinct_forenames_tells_a_second_name_from_a_recurring_keying_error():
+    from hub.matching.fs import DistinctForenames
+
+    params = linkage.Parameters.default()
+    params.tf = {"forename": {"maisie": 0.01, "maisy": 0.003, "maisi": 0.0002, "maise": 2e-5}}
+    params.tf_floor = {"forename": 1e-5}
+    distinct = DistinctForenames(params)
+    assert distinct("maisie", "maisy")  # both common: two names
+    assert not distinct("maisie", "maisi")  # recurs, but 1/50 as often: a keying error
+    assert not distinct("maisie", "maise")  # carried by two records: not a name
+    assert distinct("jack", "jake")  # both in the hand-kept table
+
+
+def test_first_names_one_keystroke_apart_are_similar_but_twins_given_them_still_go_to_review():
+    assert compare_forename(rec(forename="Kai"), rec("b", forename="Ki")) == 4
+    scorer = linkage.Scorer(linkage.Parameters.default())
+    thresholds = linkage.Thresholds()
+    t1, t2 = _twins()
+    typo = rec("b", **{**_twin_fields(t2), "forename": "Ki"})
+    weight, reasons = linkage.pair_score(
+        scorer, rec("a", **{**_twin_fields(t1), "forename": "Kai"}), typo, thresholds
+    )
+    assert reasons == () and linkage.decide(weight, thresholds, reasons) == "link"
+    for first, second in (("Ava", "Eva"), ("Tom", "Tim"), ("Kai", "Kia")):
+        a = rec("a", **{**_twin_fields(t1), "forename": first})
+        b = rec("b", **{**_twin_fields(t2), "forename": second})
+        weight, reasons = linkage.pair_score(scorer, a, b, thresholds)
+        assert "forenames_differ" in reasons, (first, second)
+        assert linkage.decide(weight, thresholds, reasons) != "link"
+
+
+def test_em_sees_swapped_first_names_no_session_blocks_them_out():
+    # The synthetic set swaps forename and surname on about 3% of records: EM must see that,
+    # which a session blocked on the first name's initial hides from it.
+    rows = bench.synthetic_rows(3000, seed=3)
+    records = bench.records_from_rows(rows, today=TODAY)
+    params, summary = linkage.train(records, u_pairs=40_000)
+    assert any("forename" in s["estimated"] for s in summary.sessions.values())
+    assert params.m["forename"][1] > 0.02
