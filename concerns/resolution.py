@@ -52,8 +52,11 @@ def find_existing_person(details: SubjectDetails) -> Person | None:
     return find_person(details)
 
 
-def _survivor(person: Person) -> Person:
-    while person.merged_into_id is not None:
+def survivor_of(person: Person) -> Person:
+    """The person PERSON's records now belong to: itself, or whom it was merged into (and on)."""
+    seen = set()
+    while person.merged_into_id is not None and person.pk not in seen:
+        seen.add(person.pk)
         person = person.merged_into
     return person
 

@@ -22,6 +22,7 @@ from agencies.models import User
 from audit.models import Action
 from audit.services import audit_record
 from concerns.models import Concern, ConcernAmendment, Person, SubjectRecord
+from concerns.resolution import survivor_of
 from concerns.validators import normalise_name
 from consent.policy import ConcernView, present
 
@@ -182,8 +183,7 @@ def chronology_for(*, actor: User, person_id: int) -> Chronology:
         raise Http404("No such person")
     # A merged person's records moved to the survivor; follow the merge, then apply the same
     # rule to the survivor (so a reader with no view of it still gets 404).
-    while person.merged_into_id is not None:
-        person = person.merged_into
+    person = survivor_of(person)
     records = list(
         SubjectRecord.objects.filter(person_id=person.pk, agency_id=actor.agency_id).order_by("pk")
     )

@@ -18,7 +18,7 @@ from agencies.models import Agency, User
 from audit.models import Action
 from audit.services import audit_record
 from concerns.models import HouseholdMember, Person, SubjectRecord
-from concerns.resolution import SubjectDetails, area_for
+from concerns.resolution import SubjectDetails, area_for, survivor_of
 from concerns.services import household_link, people_changed
 from hub.matching import conf, linkage, online
 from hub.matching.comparisons import swap_day_month
@@ -28,14 +28,6 @@ from hub.matching.models import CandidateLink, MatchParameters, Merge
 def _require_mash(actor: User | None) -> None:
     if actor is not None and not getattr(actor, "is_mash_staff", False):
         raise PermissionDenied("Only MASH staff can decide whether records are one person")
-
-
-def survivor_of(person: Person) -> Person:
-    seen = set()
-    while person.merged_into_id is not None and person.pk not in seen:
-        seen.add(person.pk)
-        person = person.merged_into
-    return person
 
 
 # --- resolution of an arriving record ---------------------------------------------------------
@@ -420,6 +412,8 @@ def match_parameters_save(
             object_id=version.version,
             details={"active": activate},
         )
+        # Other requests of this process take the new version once it is committed; this
+        # caller (a command, a test in its transaction) takes it at once.
         transaction.on_commit(online.forget_active_version)
     online.forget_active_version()
     return version
