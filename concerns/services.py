@@ -65,6 +65,15 @@ def _require_member(actor: User, agency: Agency) -> None:
         raise PermissionDenied("You can only record information for your own agency")
 
 
+# _NO_SAVEPOINT: the two services an agency system's submission runs (a record, then its
+# concern) validate everything they can before their atomic block, so what can fail inside is a
+# database error, which aborts the whole transaction anyway. Their blocks therefore take no
+# savepoint of their own when nested: two SAVEPOINT/RELEASE round trips per submission saved.
+# A caller that catches a database error from them and carries on must (and every caller does)
+# wrap the call in its own atomic() - the API's `appended_at_commit`, the importer's per-line
+# block, the browser form's block. Called outside any transaction, they open one as before.
+
+
 def subject_record_create(
     *,
     actor: User,
@@ -127,7 +136,7 @@ def subject_record_create(
         address_norm=normalise_address(address),
         school=school,
     )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see _NO_SAVEPOINT
         person = resolve_person(details, agency=agency, kind=kind)
         record = SubjectRecord.objects.create(
             agency=agency,
@@ -296,7 +305,7 @@ def concern_record(
                 raise PermissionDenied("That form was submitted by someone else")
             return existing
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # see _NO_SAVEPOINT
         concern = Concern.objects.create(
             agency=subject.agency,
             author=actor,

@@ -63,10 +63,14 @@ def credential_for_key(raw: str) -> ApiCredential | None:
     if split is None:
         return None
     prefix, _ = split
-    credential = (
-        ApiCredential.objects.select_related("service_user__agency", "agency")
-        .filter(prefix=prefix)
-        .first()
+    # The prefix is unique: fetch without the model's ordering (every request pays for this).
+    credential = next(
+        iter(
+            ApiCredential.objects.select_related("service_user__agency", "agency")
+            .filter(prefix=prefix)
+            .order_by()
+        ),
+        None,
     )
     if credential is None or not hmac.compare_digest(credential.key_hash, hash_secret(raw)):
         return None

@@ -85,14 +85,20 @@ def _compare(actor: Any, data: dict[str, Any]) -> Outcome | None:
     return Outcome("existing", existing)
 
 
-def concern_submit(*, actor: Any, data: dict[str, Any]) -> Outcome:
+def concern_submit(*, actor: Any, data: dict[str, Any], look_first: bool = True) -> Outcome:
     """Create the concern DATA describes, or find the one already sent under its reference.
+
+    LOOK_FIRST (bulk) checks for the reference before doing any work: a bulk request is often
+    a whole batch sent again after a timeout. A single submission passes False and lets the
+    unique constraint on (agency, reference) find a re-send: one query fewer for every new
+    concern, and a re-send costs a rolled-back attempt instead.
 
     Raises the services' ValidationError / PermissionDenied; nothing is written when they do.
     """
-    found = _compare(actor, data)
-    if found is not None:
-        return found
+    if look_first:
+        found = _compare(actor, data)
+        if found is not None:
+            return found
     subject = data["subject"]
     markers = data.get("markers") or {}
     try:

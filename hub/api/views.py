@@ -133,7 +133,7 @@ class ConcernViewSet(ApiViewMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            outcome = concern_submit(actor=request.user, data=data)
+            outcome = concern_submit(actor=request.user, data=data, look_first=False)
         except DjangoValidationError as exc:
             raise django_validation_to_drf(exc, _service_prefix(exc)) from exc
         if outcome.result == "conflict":

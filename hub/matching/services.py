@@ -66,9 +66,14 @@ def _serialise_arrivals(rec: linkage.MatchRecord) -> None:
             keys.add((_LOCK_DOB, swapped.toordinal()))
     elif rec.surname:
         keys.add((_LOCK_SURNAME, zlib.crc32(rec.surname.encode()) & 0x7FFF_FFFF))
+    if not keys:
+        return
+    # One statement: PostgreSQL evaluates a select list left to right, so the keys are still
+    # taken in sorted order.
+    ordered = sorted(keys)
+    calls = ", ".join(["pg_advisory_xact_lock(%s, %s)"] * len(ordered))
     with connection.cursor() as cursor:
-        for namespace, key in sorted(keys):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key])
+        cursor.execute(f"SELECT {calls}", [v for pair in ordered for v in pair])
 
 
 def resolve_subject(*, details: SubjectDetails, agency: Agency, kind: str) -> Person:

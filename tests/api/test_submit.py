@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from concerns.models import Concern, SubjectRecord
+from concerns.models import Concern, Person, SubjectRecord
 from tests.api.conftest import submission
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +49,25 @@ def test_resend_with_same_content_returns_the_same_concern(school_api):
     assert again.json()["id"] == first.json()["id"]
     assert again.json()["result"] == "existing"
     assert Concern.objects.count() == 1
-    assert SubjectRecord.objects.count() == 1
+    # A single re-send is found by the unique reference after an attempt that rolled back:
+    # nothing of that attempt remains, its audit events included.
+    assert SubjectRecord.objects.count() == 1 and Person.objects.count() == 1
+    assert AuditEvent.objects.filter(action="concern.create").count() == 1
+    assert AuditEvent.objects.filter(action="subject.create").count() == 1
+
+
+def test_a_new_submission_costs_no_savepoints_and_no_lookup_first(school_api):
+    """Round trips of one new concern (docs/api.md, load figures). The services take no
+    savepoints of their own, the reference is not looked up before the insert, and the arrival
+    lock is one statement, whatever keys it takes."""
+    with CaptureQueriesContext(connection) as queries:
+        response = school_api.post(URL, submission(), format="json")
+    assert response.status_code == 201, response.json()
+    sql = [q["sql"].lstrip() for q in queries.captured_queries]
+    assert len([s for s in sql if s.startswith("SAVEPOINT")]) == 1  # the submission block
+    assert not [s for s in sql if s.startswith("SELECT 1 AS") and "concerns_concern" in s]
+    locks = [s for s in sql if "pg_advisory_xact_lock" in s]
+    assert len(locks) == 1 and locks[0].count("pg_advisory_xact_lock") == 2  # DOB and swap
 
 
 def test_resend_with_different_content_is_a_conflict_naming_the_fields(school_api):
