@@ -56,6 +56,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
+    client_cpu: float = 0.0  # seconds of CPU the load generator used in the timed phase
 
     @property
     def ok(self) -> int:
@@ -142,13 +143,21 @@ async def _run_phase(
             *(_client(http, path, k, warm, time.perf_counter() + 2, i) for i, k in enumerate(keys))
         )
         queued_before = _queue_length()
+        own_cpu = _own_cpu_seconds()
         start = time.perf_counter()
         deadline = start + seconds
         await asyncio.gather(
             *(_client(http, path, k, phase, deadline, 1000 + i) for i, k in enumerate(keys))
         )
         phase.elapsed = time.perf_counter() - start
+    phase.client_cpu = _own_cpu_seconds() - own_cpu
     return phase, queued_before, _queue_length()
+
+
+def _own_cpu_seconds() -> float:
+    """CPU time the load generator itself has used: it shares the two cores with the server."""
+    times = os.times()
+    return times.user + times.system
 
 
 def _queue_length() -> int | None:
@@ -240,6 +249,8 @@ class Command(BaseCommand):
             f"p95 {phase.pct(95):6.1f} ms, p99 {phase.pct(99):6.1f} ms, "
             f"mean {statistics.fmean(phase.latencies) * 1000 if phase.latencies else 0:6.1f} ms"
             + (f"; other statuses {others}" if others else "")
+            + f"; load generator used {phase.client_cpu:.1f} CPU-s"
+            f" ({phase.client_cpu / phase.elapsed * 100 if phase.elapsed else 0:.0f}% of one core)"
         )
 
     def _keys(self, count: int) -> list[str]:
