@@ -176,3 +176,23 @@ def test_present_reduces_to_the_viewers_level(alice):
     fetched.visibility = Visibility.SUMMARY
     summary = present(fetched)
     assert summary.category == "neglect" and summary.text is None
+
+
+def test_area_for_files_a_person_under_the_area_covering_their_postcode():
+    from concerns.resolution import area_for
+    from tests.factories import AgencyFactory, AreaFactory
+
+    north = AreaFactory(name="B North", postcode_districts=["ZY1", "ZY2"])
+    AreaFactory(name="C Overlap", postcode_districts=["ZY2"])
+    first = AreaFactory(name="A Overlap", postcode_districts=["ZY2"])
+    home = AreaFactory(name="D Home", postcode_districts=["ZY9"])
+    agency = AgencyFactory()
+    agency.areas.set([home])
+    assert area_for("ZY1 1AA", agency) == north
+    assert area_for("ZY2 1AA", agency) == first  # two cover it: the first by name, every time
+    assert area_for("ZY5 1AA", agency) == home  # none covers it: the agency's only area
+    agency.areas.add(north)
+    assert area_for("ZY5 1AA", agency) is None  # and with two areas, none is guessed
+    north.postcode_districts = ["ZY5"]
+    north.save()
+    assert area_for("ZY5 1AA", agency) == north  # boundaries are data, read every time

@@ -5,6 +5,7 @@ Each takes the acting user where a person acts, runs in one transaction and audi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -63,19 +64,55 @@ def credential_for_key(raw: str) -> ApiCredential | None:
     if split is None:
         return None
     prefix, _ = split
-    # The prefix is unique: fetch without the model's ordering (every request pays for this).
-    credential = next(
-        iter(
-            ApiCredential.objects.select_related("service_user__agency", "agency")
-            .filter(prefix=prefix)
-            .order_by()
-        ),
-        None,
-    )
+    credential = _credential_with_user(prefix)
     if credential is None or not hmac.compare_digest(credential.key_hash, hash_secret(raw)):
         return None
     if not credential.is_active or not credential.service_user.is_active:
         return None
+    return credential
+
+
+@functools.cache
+def _credential_query() -> str:
+    """SELECT of a credential by prefix with its service user, the user's agency and the
+    credential's agency - what `select_related` would load - written once per process from the
+    models' own tables and columns. Every API request authenticates, and building this through
+    the ORM cost about three times the query itself (3 Dec 2026 profile: 15% of a submission,
+    bare create included)."""
+    parts = [(ApiCredential, "c"), (User, "u"), (Agency, "ua"), (Agency, "a")]
+    columns = ", ".join(
+        f'{alias}."{f.column}"' for model, alias in parts for f in model._meta.concrete_fields
+    )
+    credential, user, agency = ApiCredential._meta, User._meta, Agency._meta
+    return (
+        f'SELECT {columns} FROM "{credential.db_table}" c '  # noqa: S608 - names from the models
+        f'JOIN "{user.db_table}" u ON u."{user.pk.column}" = c."service_user_id" '
+        f'LEFT JOIN "{agency.db_table}" ua ON ua."{agency.pk.column}" = u."agency_id" '
+        f'JOIN "{agency.db_table}" a ON a."{agency.pk.column}" = c."agency_id" '
+        'WHERE c."prefix" = %s'
+    )
+
+
+def _credential_with_user(prefix: str) -> ApiCredential | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_credential_query(), [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values, built = list(row), []
+    for model in (ApiCredential, User, Agency, Agency):
+        fields = model._meta.concrete_fields
+        chunk, values = values[: len(fields)], values[len(fields) :]
+        pk = chunk[[f.primary_key for f in fields].index(True)]
+        built.append(
+            None
+            if pk is None
+            else model.from_db(connection.alias, [f.attname for f in fields], chunk)
+        )
+    credential, user, user_agency, agency = built
+    User._meta.get_field("agency").set_cached_value(user, user_agency)
+    ApiCredential._meta.get_field("service_user").set_cached_value(credential, user)
+    ApiCredential._meta.get_field("agency").set_cached_value(credential, agency)
     return credential
 
 

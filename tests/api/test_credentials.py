@@ -108,3 +108,24 @@ def test_a_system_with_the_designated_lead_role_is_never_the_person_to_contact(
     assert designated_lead_contact(school).startswith("Dana Lead, designated lead")
     people = User.objects.people().filter(agency=school, role="designated_lead")
     assert list(people) == [lead]
+
+
+def test_key_lookup_loads_what_select_related_would(school_key, django_assert_num_queries):
+    """The authenticating query is written once from the models (hub.api.services): the same
+    credential, user and agencies as the ORM's select_related, with no further queries."""
+    from hub.api.services import credential_for_key
+
+    credential, key = school_key
+    with django_assert_num_queries(1):
+        found = credential_for_key(key)
+        assert found.service_user.agency.code == found.agency.code == "northgate-school"
+    expected = ApiCredential.objects.select_related("service_user__agency", "agency").get(
+        pk=credential.pk
+    )
+    for name in ("pk", "prefix", "key_hash", "role", "scopes", "created_at", "revoked_at"):
+        assert getattr(found, name) == getattr(expected, name), name
+    for name in ("pk", "username", "role", "is_active", "agency_id", "password"):
+        assert getattr(found.service_user, name) == getattr(expected.service_user, name), name
+    assert found.agency.areas.count() == expected.agency.areas.count()
+    assert credential_for_key(key[:-1] + ("A" if key[-1] != "A" else "B")) is None
+    assert credential_for_key("hub_nosuchprefix_secret") is None

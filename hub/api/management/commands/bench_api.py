@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import random
@@ -30,6 +31,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -56,7 +58,9 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed: float = 0.0
-    client_cpu: float = 0.0  # seconds of CPU the load generator used in the timed phase
+    # CPU seconds used during the timed phase: "server" (gunicorn), "database" (PostgreSQL),
+    # "client" (this load generator).
+    cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> int:
@@ -113,51 +117,95 @@ def _body(rng: random.Random) -> dict[str, Any]:
     }
 
 
+async def _post(host: str, port: int, head: bytes, body: bytes) -> int:
+    """One POST on its own connection; the status code. A few lines of asyncio instead of an
+    HTTP client library: the load generator shares the two cores with the server, and httpx
+    used half a core at these rates. `Connection: close` makes every worker class end the
+    response with the connection (gunicorn's sync workers close it anyway)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(head + str(len(body)).encode() + b"\r\n\r\n" + body)
+        await writer.drain()
+        response = await reader.read()
+    finally:
+        writer.close()
+    return int(response[9:12])
+
+
 async def _client(
-    http: httpx.AsyncClient, url: str, key: str, phase: Phase, deadline: float, seed: int
+    base: tuple[str, int], path: str, key: str, phase: Phase, deadline: float, seed: int
 ) -> None:
     rng = random.Random(seed)
-    headers = {"Authorization": f"Bearer {key}"}
+    host, port = base
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {key}\r\n"
+        "Content-Type: application/json\r\nConnection: close\r\nContent-Length: "
+    ).encode()
     while time.perf_counter() < deadline:
-        body = _body(rng)
+        body = json.dumps(_body(rng)).encode()
         start = time.perf_counter()
         try:
-            response = await http.post(url, json=body, headers=headers)
-            status = response.status_code
-        except httpx.HTTPError:
+            status = await asyncio.wait_for(_post(host, port, head, body), timeout=30)
+        except (OSError, ValueError, TimeoutError):
             status = 0
         phase.latencies.append(time.perf_counter() - start)
         phase.statuses[status] = phase.statuses.get(status, 0) + 1
 
 
 async def _run_phase(
-    base: str, path: str, keys: list[str], seconds: float, name: str
+    base: tuple[str, int],
+    path: str,
+    keys: list[str],
+    seconds: float,
+    name: str,
+    server_pid: int,
 ) -> tuple[Phase, int | None, int | None]:
     """The timed phase, and the Celery queue length just before and after it."""
     phase = Phase(name)
-    limits = httpx.Limits(max_connections=len(keys), max_keepalive_connections=len(keys))
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
-        # Warm-up (not counted): every worker process imports and connects.
-        warm = Phase("warm-up")
-        await asyncio.gather(
-            *(_client(http, path, k, warm, time.perf_counter() + 2, i) for i, k in enumerate(keys))
-        )
-        queued_before = _queue_length()
-        own_cpu = _own_cpu_seconds()
-        start = time.perf_counter()
-        deadline = start + seconds
-        await asyncio.gather(
-            *(_client(http, path, k, phase, deadline, 1000 + i) for i, k in enumerate(keys))
-        )
-        phase.elapsed = time.perf_counter() - start
-    phase.client_cpu = _own_cpu_seconds() - own_cpu
+    # Warm-up (not counted): every worker process imports and connects.
+    warm = Phase("warm-up")
+    await asyncio.gather(
+        *(_client(base, path, k, warm, time.perf_counter() + 2, i) for i, k in enumerate(keys))
+    )
+    queued_before = _queue_length()
+    cpu_before = _cpu_seconds(server_pid)
+    start = time.perf_counter()
+    deadline = start + seconds
+    await asyncio.gather(
+        *(_client(base, path, k, phase, deadline, 1000 + i) for i, k in enumerate(keys))
+    )
+    phase.elapsed = time.perf_counter() - start
+    cpu_after = _cpu_seconds(server_pid)
+    phase.cpu = {k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after}
     return phase, queued_before, _queue_length()
 
 
-def _own_cpu_seconds() -> float:
-    """CPU time the load generator itself has used: it shares the two cores with the server."""
+def _cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server (gunicorn and its workers), by PostgreSQL (every
+    process of the cluster on this machine) and by this load generator, which all share the
+    two cores. Read from /proc (Linux); without it, only the load generator's own figure."""
     times = os.times()
-    return times.user + times.system
+    used = {"client": times.user + times.system}
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return used
+    tick = os.sysconf("SC_CLK_TCK")
+    used["server"] = used["database"] = 0.0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # the process ended
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        spent = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        if int(entry.name) == server_pid or int(fields[1]) == server_pid:
+            used["server"] += spent
+        elif name.startswith("postgres"):
+            used["database"] += spent
+    return used
 
 
 def _queue_length() -> int | None:
@@ -208,11 +256,26 @@ class Command(BaseCommand):
         server = subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603
         try:
             self._wait_ready(base)
+            address = ("127.0.0.1", port)
             full, queued_before, queued_after = asyncio.run(
-                _run_phase(base, "/api/v1/concerns/", keys, seconds, "hub (policy+audit+enqueue)")
+                _run_phase(
+                    address,
+                    "/api/v1/concerns/",
+                    keys,
+                    seconds,
+                    "hub (policy+audit+enqueue)",
+                    server.pid,
+                )
             )
             bare, _, _ = asyncio.run(
-                _run_phase(base, "/api/v1/bench/bare-concerns/", keys, seconds, "bare DRF create")
+                _run_phase(
+                    address,
+                    "/api/v1/bench/bare-concerns/",
+                    keys,
+                    seconds,
+                    "bare DRF create",
+                    server.pid,
+                )
             )
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -249,9 +312,13 @@ class Command(BaseCommand):
             f"p95 {phase.pct(95):6.1f} ms, p99 {phase.pct(99):6.1f} ms, "
             f"mean {statistics.fmean(phase.latencies) * 1000 if phase.latencies else 0:6.1f} ms"
             + (f"; other statuses {others}" if others else "")
-            + f"; load generator used {phase.client_cpu:.1f} CPU-s"
-            f" ({phase.client_cpu / phase.elapsed * 100 if phase.elapsed else 0:.0f}% of one core)"
         )
+        if phase.ok:
+            per = ", ".join(
+                f"{who} {seconds / phase.ok * 1000:.1f} ms"
+                for who, seconds in sorted(phase.cpu.items(), key=lambda kv: -kv[1])
+            )
+            self.stdout.write(f"{'':28} CPU per created concern: {per}")
 
     def _keys(self, count: int) -> list[str]:
         area, _ = Area.objects.get_or_create(
